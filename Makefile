@@ -1,0 +1,65 @@
+# Two commands on a fresh machine: `make run` and `make test`. See README.md.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-dev
+HOST ?= 127.0.0.1
+PORT ?= 8000
+MANAGE := $(BIN)/python manage.py
+
+.PHONY: help install run serve migrate demo superuser test test-postgres lint format schema check-deploy clean
+
+help:  ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+$(STAMP): requirements/base.txt requirements/dev.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
+	@touch $(STAMP)
+
+install: $(STAMP)  ## Create .venv and install the pinned development requirements
+
+migrate: install  ## Apply migrations (SQLite unless DATABASE_URL says otherwise)
+	$(MANAGE) migrate --noinput
+
+demo: migrate  ## Load the small demo data set if the database has no posts yet
+	$(MANAGE) seed_blog --if-empty --users 12 --posts 60 --seed 1
+
+run: demo  ## Install, migrate, load demo data once, serve on http://127.0.0.1:8000
+	@echo ""
+	@echo "  Site:      http://$(HOST):$(PORT)/"
+	@echo "  API:       http://$(HOST):$(PORT)/api/v1/"
+	@echo "  API docs:  http://$(HOST):$(PORT)/api/v1/docs/   (ReDoc: /api/v1/redoc/)"
+	@echo "  Admin:     http://$(HOST):$(PORT)/admin/   (demo login: admin / demo-password-123)"
+	@echo ""
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+superuser: migrate  ## Create an admin account interactively
+	$(MANAGE) createsuperuser
+
+test: install  ## Run the whole suite (SQLite unless DATABASE_URL is set)
+	$(BIN)/pytest
+
+test-postgres: install  ## Run the suite on the local PostgreSQL (throwaway test database)
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/blog} $(BIN)/pytest
+
+lint: install  ## ruff check and ruff format --check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install  ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+schema: install  ## Validate the OpenAPI schema and write it to schema.yml
+	$(MANAGE) spectacular --validate --fail-on-warn --file schema.yml
+
+check-deploy: install  ## Django's deployment checks with production settings
+	DJANGO_SETTINGS_MODULE=config.settings.production \
+	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-check-deploy-dummy-secret-key-0123456789-abcdefghijklmnop} \
+	DJANGO_ALLOWED_HOSTS=$${DJANGO_ALLOWED_HOSTS:-blog.example.com} \
+	$(MANAGE) check --deploy --fail-level WARNING
+
+clean:  ## Remove the virtualenv, caches and the local SQLite database
+	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles db.sqlite3*

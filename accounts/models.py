@@ -1,0 +1,94 @@
+"""Users and follows.
+
+Usernames and emails are unique case-insensitively, by database constraints on
+``Lower(...)``: ``Alice`` blocks ``alice`` even when two sign-ups race.
+"""
+
+from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.contrib.auth.validators import ASCIIUsernameValidator
+from django.db import models
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Lower
+
+
+class UserQuerySet(models.QuerySet):
+    def with_public_stats(self, *, viewer=None) -> "UserQuerySet":
+        """Annotate what a public profile shows, in the same query: counts of public
+        posts, followers and followed users, and whether ``viewer`` follows each user."""
+        from posts.models import Post  # posts depends on accounts, not the reverse
+
+        def count_of(queryset: models.QuerySet, field: str) -> Coalesce:
+            counted = queryset.filter(**{field: OuterRef("pk")}).order_by().values(field)
+            return Coalesce(Subquery(counted.annotate(n=Count("*")).values("n")), 0)
+
+        annotated = self.annotate(
+            post_count=count_of(Post.objects.public(), "author"),
+            follower_count=count_of(Follow.objects.all(), "followed"),
+            following_count=count_of(Follow.objects.all(), "follower"),
+        )
+        if viewer is not None and viewer.is_authenticated:
+            follows = Follow.objects.filter(follower=viewer, followed=OuterRef("pk"))
+            return annotated.annotate(following=Exists(follows))
+        return annotated.annotate(following=Value(False))
+
+
+class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):
+    def get_by_natural_key(self, username: str) -> "User":
+        # Login treats the username case-insensitively; the constraint keeps it unambiguous.
+        return self.get(username__iexact=username)
+
+
+class User(AbstractUser):
+    # ASCII only: case folding then means the same thing on PostgreSQL and SQLite.
+    username_validator = ASCIIUsernameValidator()
+
+    username = models.CharField(
+        "username",
+        max_length=150,
+        unique=True,
+        help_text="150 characters or fewer: letters, digits and @/./+/-/_ only.",
+        validators=[username_validator],
+        error_messages={"unique": "A user with that username already exists."},
+    )
+    email = models.EmailField("email address", blank=True)
+    display_name = models.CharField(max_length=100, blank=True)
+    bio = models.TextField(max_length=2000, blank=True)
+
+    objects = UserManager()
+
+    class Meta:
+        ordering = ["username"]
+        constraints = [
+            models.UniqueConstraint(Lower("username"), name="accounts_user_username_ci_unique"),
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~Q(email=""),
+                name="accounts_user_email_ci_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+    @property
+    def public_name(self) -> str:
+        return self.display_name or self.username
+
+
+class Follow(models.Model):
+    """``follower`` follows ``followed``: one row per pair, never oneself."""
+
+    follower = models.ForeignKey(User, on_delete=models.CASCADE, related_name="following_set")
+    followed = models.ForeignKey(User, on_delete=models.CASCADE, related_name="follower_set")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["follower", "followed"], name="accounts_follow_unique_pair"),
+            models.CheckConstraint(condition=~Q(follower=F("followed")), name="accounts_follow_not_self"),
+        ]
+        indexes = [models.Index(fields=["followed", "follower"], name="accounts_follow_followed_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.follower} → {self.followed}"

@@ -1,0 +1,214 @@
+"""Serializers for sign-up, profiles, passwords and JWT rotation."""
+
+from typing import Any
+
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from rest_framework import serializers
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.utils import datetime_from_epoch
+
+from accounts.models import User
+
+USERNAME_TAKEN = "A user with that username already exists."
+EMAIL_TAKEN = "A user with that email already exists."
+
+
+def _email_taken(email: str, exclude_pk: int | None = None) -> bool:
+    users = User.objects.filter(email__iexact=email)
+    if exclude_pk is not None:
+        users = users.exclude(pk=exclude_pk)
+    return users.exists()
+
+
+class PrivateProfileSerializer(serializers.ModelSerializer):
+    """The caller's own profile. Identity and role fields are read-only."""
+
+    email = serializers.EmailField(max_length=254)
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "email", "display_name", "bio", "date_joined", "is_staff"]
+        read_only_fields = ["id", "username", "date_joined", "is_staff"]
+
+    def validate_email(self, value: str) -> str:
+        value = User.objects.normalize_email(value)
+        if _email_taken(value, exclude_pk=self.instance.pk if self.instance else None):
+            raise serializers.ValidationError(EMAIL_TAKEN)
+        return value
+
+    def update(self, instance: User, validated_data: dict[str, Any]) -> User:
+        try:
+            with transaction.atomic():
+                return super().update(instance, validated_data)
+        except IntegrityError as exc:
+            # Another request took the email between validation and save.
+            raise serializers.ValidationError({"email": [EMAIL_TAKEN]}) from exc
+
+
+class RegisterSerializer(serializers.ModelSerializer):
+    """Sign-up: ``{username, email, password, display_name?}``; answers the private profile."""
+
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=128)
+    display_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+    class Meta:
+        model = User
+        fields = ["username", "email", "password", "display_name"]
+        extra_kwargs = {"username": {"validators": [User.username_validator]}}
+
+    def validate_username(self, value: str) -> str:
+        if User.objects.filter(username__iexact=value).exists():
+            raise serializers.ValidationError(USERNAME_TAKEN)
+        return value
+
+    def validate_email(self, value: str) -> str:
+        value = User.objects.normalize_email(value)
+        if _email_taken(value):
+            raise serializers.ValidationError(EMAIL_TAKEN)
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        candidate = User(username=attrs["username"], email=attrs["email"])
+        try:
+            password_validation.validate_password(attrs["password"], user=candidate)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"password": list(exc.messages)}) from exc
+        return attrs
+
+    def create(self, validated_data: dict[str, Any]) -> User:
+        try:
+            with transaction.atomic():
+                return User.objects.create_user(**validated_data)
+        except IntegrityError as exc:
+            # A concurrent sign-up won the race for the username or the email.
+            if User.objects.filter(username__iexact=validated_data["username"]).exists():
+                raise serializers.ValidationError({"username": [USERNAME_TAKEN]}) from exc
+            raise serializers.ValidationError({"email": [EMAIL_TAKEN]}) from exc
+
+    def to_representation(self, instance: User) -> dict[str, Any]:
+        return PrivateProfileSerializer(instance, context=self.context).data
+
+
+class PublicProfileSerializer(serializers.ModelSerializer):
+    """What anyone may see of a user: never the email."""
+
+    post_count = serializers.IntegerField(read_only=True)
+    follower_count = serializers.IntegerField(read_only=True)
+    following_count = serializers.IntegerField(read_only=True)
+    following = serializers.BooleanField(read_only=True, help_text="Whether the caller follows this user.")
+
+    class Meta:
+        model = User
+        fields = [
+            "username",
+            "display_name",
+            "bio",
+            "date_joined",
+            "post_count",
+            "follower_count",
+            "following_count",
+            "following",
+        ]
+        read_only_fields = fields
+
+
+class FollowStateSerializer(serializers.Serializer):
+    following = serializers.BooleanField()
+    follower_count = serializers.IntegerField()
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    old_password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=128)
+    new_password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=128)
+
+    def validate_old_password(self, value: str) -> str:
+        if not self.context["request"].user.check_password(value):
+            raise serializers.ValidationError("The current password is not correct.")
+        return value
+
+    def validate_new_password(self, value: str) -> str:
+        try:
+            password_validation.validate_password(value, user=self.context["request"].user)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(list(exc.messages)) from exc
+        return value
+
+
+def _blacklist_once(token: RefreshToken) -> None:
+    """Blacklist ``token``; raise InvalidToken unless this call is the one that did it.
+
+    The unique constraint on the blacklist decides races: when one refresh token is sent
+    several times at once, exactly one request creates the row and the others fail.
+    """
+    jti = token.payload.get(jwt_settings.JTI_CLAIM)
+    if not jti:
+        raise InvalidToken("Token has no id.")
+    try:
+        with transaction.atomic():
+            outstanding, _ = OutstandingToken.objects.get_or_create(
+                jti=jti,
+                defaults={
+                    "user_id": token.payload.get(jwt_settings.USER_ID_CLAIM),
+                    "token": str(token),
+                    "expires_at": datetime_from_epoch(token.payload["exp"]),
+                },
+            )
+            _, created = BlacklistedToken.objects.get_or_create(token=outstanding)
+    except IntegrityError as exc:
+        raise InvalidToken("Token is blacklisted.") from exc
+    if not created:
+        raise InvalidToken("Token is blacklisted.")
+
+
+def _active_user_for(token: RefreshToken) -> User:
+    user_id = token.payload.get(jwt_settings.USER_ID_CLAIM)
+    user = User.objects.filter(**{jwt_settings.USER_ID_FIELD: user_id}).first()
+    if user is None or not jwt_settings.USER_AUTHENTICATION_RULE(user):
+        raise InvalidToken("No active account found for the given token.")
+    return user
+
+
+def _parse_refresh(raw: str) -> RefreshToken:
+    try:
+        return RefreshToken(raw)
+    except TokenError as exc:
+        raise InvalidToken(str(exc)) from exc
+
+
+class RotatingRefreshSerializer(serializers.Serializer):
+    """Refresh with rotation: the given refresh token dies, a new pair is returned.
+
+    Unlike simplejwt's own serializer this is safe under concurrency (see
+    ``_blacklist_once``) and answers 401, not 500, for a deleted user.
+    """
+
+    refresh = serializers.CharField()
+    access = serializers.CharField(read_only=True)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
+        old = _parse_refresh(attrs["refresh"])
+        user = _active_user_for(old)
+        _blacklist_once(old)
+        new = RefreshToken.for_user(user)
+        return {"access": str(new.access_token), "refresh": str(new)}
+
+
+class LogoutSerializer(serializers.Serializer):
+    refresh = serializers.CharField()
+
+    def save(self, **kwargs: Any) -> None:
+        _blacklist_once(_parse_refresh(self.validated_data["refresh"]))
+
+
+def revoke_refresh_tokens(user: User) -> int:
+    """Blacklist every outstanding refresh token of ``user``; returns how many."""
+    pending = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
+    rows = [BlacklistedToken(token=token) for token in pending]
+    BlacklistedToken.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)

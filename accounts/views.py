@@ -1,0 +1,160 @@
+"""Sign-up, JWT tokens, the caller's profile, public profiles and follows."""
+
+from django.contrib.auth import update_session_auth_hash
+from django.db import IntegrityError, transaction
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt import views as jwt_views
+
+from accounts.models import Follow, User
+from accounts.serializers import (
+    FollowStateSerializer,
+    LogoutSerializer,
+    PasswordChangeSerializer,
+    PrivateProfileSerializer,
+    PublicProfileSerializer,
+    RegisterSerializer,
+    revoke_refresh_tokens,
+)
+from accounts.throttles import AuthRateThrottle
+
+TOKEN_PAIR = inline_serializer(
+    "TokenPair", {"access": serializers.CharField(), "refresh": serializers.CharField()}
+)
+
+
+@extend_schema(tags=["auth"], responses={201: PrivateProfileSerializer})
+class RegisterView(generics.CreateAPIView):
+    """Create an account. Usernames and emails are unique case-insensitively."""
+
+    serializer_class = RegisterSerializer
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [AuthRateThrottle]
+    throttle_scope = "register"
+
+
+@extend_schema(tags=["auth"], responses={200: TOKEN_PAIR})
+class TokenObtainView(jwt_views.TokenObtainPairView):
+    """Exchange a username (any case) and password for an access and a refresh token."""
+
+    throttle_classes = [AuthRateThrottle]
+    throttle_scope = "token"
+
+
+@extend_schema(tags=["auth"], responses={200: TOKEN_PAIR})
+class TokenRefreshView(jwt_views.TokenRefreshView):
+    """Trade a refresh token for a new pair. The refresh token sent is dead afterwards."""
+
+    throttle_classes = [AuthRateThrottle]
+    throttle_scope = "token-refresh"
+
+
+@extend_schema(tags=["auth"], responses={200: inline_serializer("TokenVerified", {})})
+class TokenVerifyView(jwt_views.TokenVerifyView):
+    """200 ``{}`` for a valid token, 401 otherwise."""
+
+
+@extend_schema(
+    tags=["auth"],
+    request=LogoutSerializer,
+    responses={205: OpenApiResponse(description="Logged out: the refresh token is dead.")},
+)
+class LogoutView(APIView):
+    """Blacklist a refresh token. Needs no access token: the refresh token is the proof."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    def get_authenticate_header(self, request: Request) -> str:
+        # A dead or forged refresh token is a 401 with a Bearer challenge, not a 403.
+        return 'Bearer realm="api"'
+
+    def post(self, request: Request) -> Response:
+        serializer = LogoutSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        serializer.save()
+        return Response(status=status.HTTP_205_RESET_CONTENT)
+
+
+@extend_schema(tags=["auth"])
+class MeView(generics.RetrieveUpdateAPIView):
+    """The caller's private profile. ``id``, ``username``, ``is_staff`` and ``date_joined``
+    are read-only; other unknown fields are ignored."""
+
+    serializer_class = PrivateProfileSerializer
+    permission_classes = [IsAuthenticated]
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_object(self) -> User:
+        return self.request.user
+
+
+@extend_schema(tags=["auth"], request=PasswordChangeSerializer, responses={204: None})
+class PasswordChangeView(APIView):
+    """Change the caller's password. Every refresh token issued before is revoked."""
+
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [AuthRateThrottle]
+    throttle_scope = "password"
+
+    def post(self, request: Request) -> Response:
+        serializer = PasswordChangeSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        user = request.user
+        with transaction.atomic():
+            user.set_password(serializer.validated_data["new_password"])
+            user.save(update_fields=["password"])
+            revoke_refresh_tokens(user)
+        if request.session is not None and request.user.is_authenticated:
+            update_session_auth_hash(request._request, user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def get_user_or_404(username: str) -> User:
+    return get_object_or_404(User.objects.filter(is_active=True), username__iexact=username)
+
+
+@extend_schema(tags=["users"])
+class UserDetailView(generics.RetrieveAPIView):
+    """A user's public profile; the username is matched case-insensitively."""
+
+    serializer_class = PublicProfileSerializer
+    permission_classes = [AllowAny]
+
+    def get_object(self) -> User:
+        users = User.objects.filter(is_active=True).with_public_stats(viewer=self.request.user)
+        return get_object_or_404(users, username__iexact=self.kwargs["username"])
+
+
+@extend_schema(tags=["users"], request=None, responses={200: FollowStateSerializer})
+class FollowView(APIView):
+    """Follow (POST) or unfollow (DELETE) a user. Both are idempotent."""
+
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request: Request, username: str) -> Response:
+        target = get_user_or_404(username)
+        if target.pk == request.user.pk:
+            raise ValidationError({"detail": "You cannot follow yourself."})
+        try:
+            with transaction.atomic():
+                Follow.objects.get_or_create(follower=request.user, followed=target)
+        except IntegrityError:
+            pass  # a concurrent request created the same follow: the outcome is the same
+        return self._state(target, following=True)
+
+    def delete(self, request: Request, username: str) -> Response:
+        target = get_user_or_404(username)
+        Follow.objects.filter(follower=request.user, followed=target).delete()
+        return self._state(target, following=False)
+
+    def _state(self, target: User, *, following: bool) -> Response:
+        count = Follow.objects.filter(followed=target).count()
+        return Response(FollowStateSerializer({"following": following, "follower_count": count}).data)

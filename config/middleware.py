@@ -1,0 +1,71 @@
+"""Project-wide middleware: request size limits and JSON errors under /api/."""
+
+import logging
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+logger = logging.getLogger("django.request")
+
+API_PREFIX = "/api/"
+
+
+def is_api_request(request: HttpRequest) -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+class RequestBodyLimitMiddleware:
+    """Refuse oversized bodies by their Content-Length, before any parser reads them.
+
+    Django only enforces DATA_UPLOAD_MAX_MEMORY_SIZE when ``request.body`` is read; DRF's
+    parsers read the stream directly, so the limit is checked here for every request.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        raw_length = request.META.get("CONTENT_LENGTH") or "0"
+        try:
+            length = int(raw_length)
+        except ValueError:
+            return JsonResponse({"detail": "Invalid Content-Length header."}, status=400)
+        if length < 0:
+            return JsonResponse({"detail": "Invalid Content-Length header."}, status=400)
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is not None and length > limit:
+            return JsonResponse(
+                {"detail": f"Request body too large: the limit is {limit} bytes."}, status=413
+            )
+        return self.get_response(request)
+
+
+class ApiExceptionMiddleware:
+    """Answer unhandled exceptions under /api/ with JSON, even when DEBUG is on.
+
+    A database that cannot be reached is a 503 (retry later), anything else a 500
+    without a traceback; both are logged with the traceback.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not is_api_request(request):
+            return None
+        if isinstance(exception, (OperationalError, InterfaceError)):
+            logger.error("Database unavailable: %s %s", request.method, request.path, exc_info=exception)
+            return database_unavailable_response()
+        logger.error("Internal Server Error: %s", request.path, exc_info=exception)
+        return JsonResponse({"detail": "A server error occurred."}, status=500)
+
+
+def database_unavailable_response() -> JsonResponse:
+    response = JsonResponse({"detail": "The service is temporarily unavailable."}, status=503)
+    response["Retry-After"] = "5"
+    return response

@@ -1,0 +1,38 @@
+"""URL map: the JSON API under /api/v1/, probes, admin, feeds and the reader pages."""
+
+from csp.decorators import csp_update
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+
+from config import views
+from config.api import ApiRootView
+
+# Swagger UI and ReDoc inject inline styles, and ReDoc runs a worker from a blob.
+DOCS_CSP = {"style-src": ["'unsafe-inline'"], "worker-src": ["blob:"], "img-src": ["data:"]}
+
+api_v1 = [
+    path("", ApiRootView.as_view(), name="api-root"),
+    path("", include("accounts.urls")),
+    path("", include("posts.urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path(
+        "docs/",
+        csp_update(DOCS_CSP)(SpectacularSwaggerSplitView.as_view(url_name="schema")),
+        name="swagger-ui",
+    ),
+    path("redoc/", csp_update(DOCS_CSP)(SpectacularRedocView.as_view(url_name="schema")), name="redoc"),
+]
+
+urlpatterns = [
+    path("api/v1/", include(api_v1)),
+    re_path(r"^api(?:/.*)?$", views.api_not_found),
+    path("admin/", admin.site.urls),
+    path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+]
+
+handler400 = "config.views.bad_request"
+handler403 = "config.views.permission_denied"
+handler404 = "config.views.page_not_found"
+handler500 = "config.views.server_error"

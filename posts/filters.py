@@ -1,0 +1,155 @@
+"""Filtering, ordering and search for post lists."""
+
+import datetime
+
+from django import forms
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django_filters import rest_framework as filters
+from rest_framework.filters import BaseFilterBackend, OrderingFilter
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from posts.models import Post
+
+SEARCH_CONFIG = "english"
+
+
+class DateOrDateTimeField(forms.Field):
+    """An ISO 8601 date or datetime. A date means its midnight UTC; a naive time is UTC."""
+
+    default_error_messages = {"invalid": "Enter an ISO 8601 date (YYYY-MM-DD) or datetime."}
+
+    def to_python(self, value: str | None) -> datetime.datetime | None:
+        if value in (None, ""):
+            return None
+        value = value.strip()
+        try:
+            parsed = parse_datetime(value)
+            if parsed is None:
+                day = parse_date(value)
+                if day is None:
+                    raise ValueError
+                parsed = datetime.datetime.combine(day, datetime.time.min)
+        except (ValueError, OverflowError) as exc:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from exc
+        if timezone.is_naive(parsed):
+            parsed = parsed.replace(tzinfo=datetime.UTC)
+        return parsed
+
+
+class DateOrDateTimeFilter(filters.Filter):
+    field_class = DateOrDateTimeField
+
+
+class PostFilter(filters.FilterSet):
+    author = filters.CharFilter(method="filter_author", help_text="Author's username (any case).")
+    tag = filters.CharFilter(
+        method="filter_tag", help_text="A tag slug, or several comma-separated: any of them."
+    )
+    category = filters.CharFilter(field_name="category__slug", help_text="Category slug.")
+    published_after = DateOrDateTimeFilter(
+        field_name="published_at", lookup_expr="gte", help_text="ISO date or datetime, inclusive."
+    )
+    published_before = DateOrDateTimeFilter(
+        field_name="published_at", lookup_expr="lt", help_text="ISO date or datetime, exclusive."
+    )
+
+    class Meta:
+        model = Post
+        fields = ["author", "tag", "category", "published_after", "published_before"]
+
+    def filter_author(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(author__username__iexact=value)
+
+    def filter_tag(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        slugs = [slug.strip() for slug in value.split(",") if slug.strip()]
+        if not slugs:
+            return queryset
+        # EXISTS, not a join: a post with two matching tags must appear once.
+        tagged = Post.tags.through.objects.filter(post_id=OuterRef("pk"), tag__slug__in=slugs)
+        return queryset.filter(Exists(tagged))
+
+
+class MyPostFilter(PostFilter):
+    status = filters.ChoiceFilter(
+        choices=[("draft", "draft"), ("scheduled", "scheduled"), ("published", "published (public now)")],
+        method="filter_status",
+    )
+
+    class Meta(PostFilter.Meta):
+        fields = [*PostFilter.Meta.fields, "status"]
+
+    def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.with_status(value)
+
+
+class PostOrderingFilter(OrderingFilter):
+    """``ordering``: published_at, title, like_count, comment_count, with ``-`` for
+    descending, comma-separated. Unknown keys are ignored. Ties break by newest id, so
+    pages never overlap."""
+
+    ordering_fields = ["published_at", "title", "like_count", "comment_count"]
+
+    def get_ordering(self, request: Request, queryset: QuerySet, view: APIView):
+        ordering = super().get_ordering(request, queryset, view)
+        if ordering:
+            return [*ordering, "-id"]
+        return ordering
+
+    def filter_queryset(self, request: Request, queryset: QuerySet, view: APIView) -> QuerySet:
+        if self.get_valid_ordering_requested(request, queryset, view):
+            return super().filter_queryset(request, queryset, view)
+        if request.query_params.get(PostSearchFilter.search_param, "").strip():
+            return queryset  # relevance order, set by the search backend
+        return super().filter_queryset(request, queryset, view)
+
+    def get_valid_ordering_requested(self, request: Request, queryset: QuerySet, view: APIView) -> bool:
+        params = request.query_params.get(self.ordering_param)
+        if not params:
+            return False
+        fields = [param.strip() for param in params.split(",")]
+        return bool(self.remove_invalid_fields(queryset, fields, view, request))
+
+
+class PostSearchFilter(BaseFilterBackend):
+    """``search``: full text over title, excerpt and body.
+
+    On PostgreSQL: the stored, weighted ``search_vector`` (GIN-indexed) matched by a
+    ``websearch_to_tsquery``, ordered by rank unless ``ordering`` is given. Elsewhere
+    (SQLite): case-insensitive containment.
+    """
+
+    search_param = "search"
+    max_length = 200
+
+    def filter_queryset(self, request: Request, queryset: QuerySet, view: APIView) -> QuerySet:
+        term = request.query_params.get(self.search_param, "").strip()[: self.max_length]
+        if not term:
+            return queryset
+        ordered_by_client = bool(request.query_params.get("ordering", "").strip())
+        if connection.vendor == "postgresql":
+            query = SearchQuery(term, search_type="websearch", config=SEARCH_CONFIG)
+            queryset = queryset.filter(search_vector=query)
+            if not ordered_by_client:
+                rank = SearchRank(F("search_vector"), query)
+                queryset = queryset.annotate(rank=rank).order_by("-rank", "-published_at", "-id")
+            return queryset
+        matches = Q(title__icontains=term) | Q(excerpt__icontains=term) | Q(body__icontains=term)
+        return queryset.filter(matches)
+
+    def get_schema_operation_parameters(self, view: APIView) -> list[dict]:
+        return [
+            {
+                "name": self.search_param,
+                "required": False,
+                "in": "query",
+                "description": "Full-text search over title, excerpt and body; results by relevance "
+                "unless `ordering` is given.",
+                "schema": {"type": "string"},
+            }
+        ]

@@ -1,0 +1,161 @@
+"""The blog: posts with drafts and scheduling, tags, categories, comments and likes.
+
+Counters (``comment_count``, ``like_count``) are columns kept in step by the signals in
+``posts.signals`` with ``F()`` updates, so lists never count rows per item and
+ordering by them uses an index.
+"""
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from posts import rendering
+from posts.querysets import CommentQuerySet, PostQuerySet
+
+TITLE_MAX_LENGTH = 200
+BODY_MAX_LENGTH = 100_000  # rendering is linear; this bounds a request to well under a second
+COMMENT_MAX_LENGTH = 5000
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=120, unique=True)
+    description = models.TextField(blank=True, max_length=2000)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=50, unique=True)
+    slug = models.SlugField(max_length=60, unique=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Post(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    title = models.CharField(max_length=TITLE_MAX_LENGTH)
+    slug = models.SlugField(max_length=255, unique=True)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="posts")
+    category = models.ForeignKey(
+        Category, on_delete=models.SET_NULL, null=True, blank=True, related_name="posts"
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="posts")
+    body = models.TextField(max_length=BODY_MAX_LENGTH, help_text="Markdown.")
+    body_html = models.TextField(editable=False, default="")
+    excerpt = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    published_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    reading_time = models.PositiveIntegerField(default=1, editable=False)
+    comment_count = models.PositiveIntegerField(default=0, editable=False)
+    like_count = models.PositiveIntegerField(default=0, editable=False)
+    # Filled by a trigger on PostgreSQL (see migrations); unused and NULL on SQLite.
+    search_vector = SearchVectorField(null=True, editable=False)
+
+    objects = PostQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "published"]), name="posts_post_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(published_at__isnull=False),
+                name="posts_post_published_has_date",
+            ),
+        ]
+        indexes = [
+            # The public list and its default ordering; published_after/before ranges.
+            models.Index(F("published_at").desc(), F("id").desc(), name="posts_post_pub_idx"),
+            models.Index(fields=["author", "status", "-published_at"], name="posts_post_author_pub_idx"),
+            models.Index(fields=["category", "-published_at"], name="posts_post_category_pub_idx"),
+            models.Index(fields=["title"], name="posts_post_title_idx"),
+            models.Index(fields=["-like_count", "-published_at"], name="posts_post_likes_idx"),
+            models.Index(fields=["-comment_count", "-published_at"], name="posts_post_comments_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        self.render()
+        if self.status == self.Status.PUBLISHED and self.published_at is None:
+            self.published_at = timezone.now()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "body" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "body_html", "excerpt", "reading_time"}
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("web:post-detail", kwargs={"slug": self.slug})
+
+    @property
+    def display_status(self) -> str:
+        """``draft``, ``scheduled`` (published, but its time has not come) or ``published``."""
+        if self.status == self.Status.PUBLISHED and self.published_at and self.published_at > timezone.now():
+            return "scheduled"
+        return self.status
+
+    @property
+    def is_public(self) -> bool:
+        return self.display_status == "published"
+
+    def render(self) -> None:
+        """Derive ``body_html``, the excerpt (when blank) and the reading time from ``body``.
+
+        Called on every save so that no list or page ever renders Markdown per request.
+        """
+        self.body_html = rendering.render_markdown(self.body)
+        text = rendering.html_to_text(self.body_html)
+        if not self.excerpt.strip():
+            self.excerpt = rendering.make_excerpt(self.body_html)
+        self.reading_time = rendering.reading_time_minutes(text)
+
+
+class Comment(models.Model):
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments")
+    body = models.TextField(max_length=COMMENT_MAX_LENGTH)
+    is_hidden = models.BooleanField(default=False, help_text="Hidden by a moderator: shown to staff only.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CommentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["post", "created_at", "id"], name="posts_comment_post_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.author} on {self.post}"
+
+
+class Like(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="likes")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="likes")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "post"], name="posts_like_unique_user_post")]
+        indexes = [models.Index(fields=["post"], name="posts_like_post_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} likes {self.post}"

@@ -1,0 +1,179 @@
+"""Representations of posts, comments, tags and categories, and what clients may write."""
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.models import User
+from posts import services
+from posts.models import BODY_MAX_LENGTH, COMMENT_MAX_LENGTH, TITLE_MAX_LENGTH, Category, Comment, Post, Tag
+
+
+class AuthorSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["username", "display_name"]
+        read_only_fields = fields
+
+
+class CategoryRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["slug", "name"]
+        read_only_fields = fields
+
+
+class PostListSerializer(serializers.ModelSerializer):
+    """A post in a list: everything but the body."""
+
+    author = AuthorSerializer(read_only=True)
+    category = CategoryRefSerializer(read_only=True, allow_null=True)
+    tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="slug")
+    status = serializers.SerializerMethodField(
+        help_text="`draft`, `scheduled` (published with a future `published_at`) or `published`."
+    )
+    reading_time = serializers.IntegerField(read_only=True, help_text="Minutes, at least 1.")
+    url = serializers.HyperlinkedIdentityField(view_name="post-detail", lookup_field="slug")
+
+    class Meta:
+        model = Post
+        fields = [
+            "id",
+            "slug",
+            "title",
+            "excerpt",
+            "author",
+            "category",
+            "tags",
+            "status",
+            "published_at",
+            "created_at",
+            "updated_at",
+            "comment_count",
+            "like_count",
+            "reading_time",
+            "url",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(choices=["draft", "scheduled", "published"]))
+    def get_status(self, post: Post) -> str:
+        return post.display_status
+
+
+class PostDetailSerializer(PostListSerializer):
+    """A whole post: Markdown source, sanitised HTML and whether the caller likes it."""
+
+    body_html = serializers.CharField(read_only=True, help_text="Rendered and sanitised HTML.")
+    liked = serializers.SerializerMethodField()
+
+    class Meta(PostListSerializer.Meta):
+        fields = [*PostListSerializer.Meta.fields, "body", "body_html", "liked"]
+        read_only_fields = fields
+
+    def get_liked(self, post: Post) -> bool:
+        return bool(getattr(post, "liked", False))
+
+
+class PostWriteSerializer(serializers.ModelSerializer):
+    """Create or edit a post. The author is the caller; the slug, counters and dates other
+    than ``published_at`` are the server's. Unknown fields are ignored."""
+
+    title = serializers.CharField(max_length=TITLE_MAX_LENGTH)
+    body = serializers.CharField(max_length=BODY_MAX_LENGTH, trim_whitespace=False)
+    excerpt = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    category = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Category.objects.all(), required=False, allow_null=True
+    )
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=services.TAG_MAX_LENGTH),
+        max_length=services.MAX_TAGS_PER_POST,
+        required=False,
+        help_text="Tag names; unknown tags are created, names normalised to slugs.",
+    )
+    status = serializers.ChoiceField(choices=Post.Status.choices, default=Post.Status.DRAFT)
+    published_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="When the post becomes public. Defaults to now on first publication; "
+        "a future time schedules it.",
+    )
+
+    class Meta:
+        model = Post
+        fields = ["title", "body", "excerpt", "category", "tags", "status", "published_at"]
+
+    def validate_body(self, value: str) -> str:
+        if not value.strip():
+            raise serializers.ValidationError("This field may not be blank.")
+        return value
+
+    def create(self, validated_data: dict[str, Any]) -> Post:
+        tags = validated_data.pop("tags", [])
+        return services.create_post(author=self.context["request"].user, tags=tags, **validated_data)
+
+    def update(self, instance: Post, validated_data: dict[str, Any]) -> Post:
+        tags = validated_data.pop("tags", None)
+        return services.update_post(post=instance, tags=tags, **validated_data)
+
+    def to_representation(self, instance: Post) -> dict[str, Any]:
+        return PostDetailSerializer(instance, context=self.context).data
+
+
+class LikeStateSerializer(serializers.Serializer):
+    liked = serializers.BooleanField()
+    like_count = serializers.IntegerField()
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    post = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    author = AuthorSerializer(read_only=True)
+    body = serializers.CharField(max_length=COMMENT_MAX_LENGTH, trim_whitespace=True)
+
+    class Meta:
+        model = Comment
+        fields = ["id", "post", "author", "body", "created_at", "updated_at"]
+        read_only_fields = ["id", "post", "author", "created_at", "updated_at"]
+
+
+class TagSerializer(serializers.ModelSerializer):
+    post_count = serializers.IntegerField(read_only=True, help_text="Public posts with this tag.")
+
+    class Meta:
+        model = Tag
+        fields = ["name", "slug", "post_count"]
+        read_only_fields = fields
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    """Categories; staff write ``{name, slug?, description?}`` (slug made from the name)."""
+
+    slug = serializers.SlugField(max_length=120, required=False)
+    post_count = serializers.IntegerField(read_only=True, help_text="Public posts in this category.")
+
+    class Meta:
+        model = Category
+        fields = ["name", "slug", "description", "post_count"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs.get("slug") and "name" in attrs and (self.instance is None):
+            attrs["slug"] = services.slug_base(attrs["name"], fallback="category", max_length=120)
+        slug = attrs.get("slug")
+        if slug:
+            clash = Category.objects.filter(slug=slug)
+            if self.instance is not None:
+                clash = clash.exclude(pk=self.instance.pk)
+            if clash.exists():
+                raise serializers.ValidationError({"slug": ["A category with this slug already exists."]})
+        return attrs
+
+    def save(self, **kwargs: Any) -> Category:
+        try:
+            with transaction.atomic():
+                return super().save(**kwargs)
+        except IntegrityError as exc:
+            raise serializers.ValidationError(
+                {"name": ["A category with this name or slug already exists."]}
+            ) from exc

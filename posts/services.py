@@ -1,0 +1,153 @@
+"""Writes that do more than one thing: unique slugs, tags, likes and counters.
+
+Counters move by ``F()`` increments of exactly the rows inserted or deleted, so that
+concurrent likes and comments leave exact counts; ``recount`` repairs them after bulk
+paths (cascading deletes, admin actions, bulk loads).
+"""
+
+import secrets
+from collections.abc import Iterable
+from typing import Any
+
+from anyascii import anyascii
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils.text import slugify
+
+from accounts.models import User
+from posts.models import Comment, Like, Post, Tag
+
+SLUG_MAX_LENGTH = 200
+TAG_MAX_LENGTH = 50
+MAX_TAGS_PER_POST = 20
+SLUG_ATTEMPTS = 8
+
+
+def slug_base(text: str, *, fallback: str, max_length: int = SLUG_MAX_LENGTH) -> str:
+    """An ASCII slug for text in any script: transliterated, never empty."""
+    slug = slugify(anyascii(text))[:max_length].strip("-")
+    return slug or fallback
+
+
+def _random_suffix() -> str:
+    return secrets.token_hex(3)
+
+
+def normalise_tag_names(names: Iterable[str]) -> dict[str, str]:
+    """Map slug → display name for the given tag names, dropping blanks and duplicates."""
+    tags: dict[str, str] = {}
+    for raw in names:
+        name = " ".join(str(raw).split())[:TAG_MAX_LENGTH]
+        slug = slugify(anyascii(name))[:TAG_MAX_LENGTH].strip("-")
+        if slug and slug not in tags:
+            tags[slug] = name
+    return tags
+
+
+def set_tags(*, post: Post, names: Iterable[str]) -> None:
+    """Replace the post's tags; unknown tags are created, names normalised to slugs."""
+    wanted = normalise_tag_names(names)
+    if wanted:
+        # Concurrent writers may create the same tag: ignore_conflicts keeps that harmless.
+        existing = set(Tag.objects.filter(slug__in=wanted).values_list("slug", flat=True))
+        missing = [Tag(slug=slug, name=name) for slug, name in wanted.items() if slug not in existing]
+        Tag.objects.bulk_create(missing, ignore_conflicts=True)
+    post.tags.set(Tag.objects.filter(slug__in=wanted))
+
+
+def _save_with_unique_slug(post: Post) -> None:
+    base = slug_base(post.title, fallback="post")
+    candidate = base
+    if Post.objects.filter(slug=candidate).exists():
+        candidate = f"{base[: SLUG_MAX_LENGTH - 7]}-{_random_suffix()}"
+    for _attempt in range(SLUG_ATTEMPTS):
+        post.slug = candidate
+        try:
+            with transaction.atomic():
+                post.save()
+            return
+        except IntegrityError:
+            if not Post.objects.filter(slug=candidate).exists():
+                raise  # some other constraint failed
+            candidate = f"{base[: SLUG_MAX_LENGTH - 7]}-{_random_suffix()}"
+    raise IntegrityError("Could not find a free slug.")
+
+
+@transaction.atomic
+def create_post(*, author: User, tags: Iterable[str] | None = None, **fields: Any) -> Post:
+    """Create a post by ``author`` with a unique slug made from its title."""
+    post = Post(author=author, **fields)
+    _save_with_unique_slug(post)
+    if tags is not None:
+        set_tags(post=post, names=tags)
+    return post
+
+
+@transaction.atomic
+def update_post(*, post: Post, tags: Iterable[str] | None = None, **fields: Any) -> Post:
+    """Apply ``fields`` (never the slug, author or counters) and, if given, the tags."""
+    for name, value in fields.items():
+        setattr(post, name, value)
+    post.save()
+    if tags is not None:
+        set_tags(post=post, names=tags)
+    return post
+
+
+def _like_count(post: Post) -> int:
+    return Post.objects.filter(pk=post.pk).values_list("like_count", flat=True).get()
+
+
+def like_post(*, user: User, post: Post) -> int:
+    """Like ``post`` (idempotent); returns the new like count."""
+    try:
+        with transaction.atomic():
+            _, created = Like.objects.get_or_create(user=user, post=post)
+            if created:
+                Post.objects.filter(pk=post.pk).update(like_count=F("like_count") + 1)
+    except IntegrityError:
+        pass  # the same user liked it in a concurrent request; that one counted it
+    return _like_count(post)
+
+
+def unlike_post(*, user: User, post: Post) -> int:
+    """Remove the like (idempotent); returns the new like count."""
+    with transaction.atomic():
+        deleted, _ = Like.objects.filter(user=user, post=post).delete()
+        if deleted:
+            Post.objects.filter(pk=post.pk).update(like_count=F("like_count") - deleted)
+    return _like_count(post)
+
+
+@transaction.atomic
+def add_comment(*, post: Post, author: User, body: str) -> Comment:
+    comment = Comment.objects.create(post=post, author=author, body=body)
+    Post.objects.filter(pk=post.pk).update(comment_count=F("comment_count") + 1)
+    return comment
+
+
+@transaction.atomic
+def delete_comment(*, comment: Comment) -> None:
+    deleted = Comment.objects.filter(pk=comment.pk).delete()[0]
+    if deleted and not comment.is_hidden:
+        Post.objects.filter(pk=comment.post_id).update(comment_count=F("comment_count") - deleted)
+
+
+def recount(post_ids: Iterable[int] | None = None) -> int:
+    """Recompute the counters of the given posts (all posts when None) from their rows."""
+    likes = (
+        Like.objects.filter(post=OuterRef("pk")).order_by().values("post").annotate(n=Count("*")).values("n")
+    )
+    comments = (
+        Comment.objects.filter(post=OuterRef("pk"), is_hidden=False)
+        .order_by()
+        .values("post")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    posts = Post.objects.all() if post_ids is None else Post.objects.filter(pk__in=list(post_ids))
+    return posts.update(
+        like_count=Coalesce(Subquery(likes), Value(0)),
+        comment_count=Coalesce(Subquery(comments), Value(0)),
+    )

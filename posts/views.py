@@ -1,0 +1,205 @@
+"""The blog's JSON API: posts, likes, comments, tags, categories, my posts and the feed."""
+
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import generics, mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import Follow
+from posts import services
+from posts.filters import MyPostFilter, PostFilter, PostOrderingFilter, PostSearchFilter
+from posts.models import Category, Comment, Like, Post, Tag
+from posts.permissions import CommentPermission, IsAuthorOrStaffOrReadOnly, IsStaffOrReadOnly
+from posts.serializers import (
+    CategorySerializer,
+    CommentSerializer,
+    LikeStateSerializer,
+    PostDetailSerializer,
+    PostListSerializer,
+    PostWriteSerializer,
+    TagSerializer,
+)
+
+POST_FILTER_BACKENDS = [DjangoFilterBackend, PostOrderingFilter, PostSearchFilter]
+
+
+class PostListMixin:
+    """Filtering, ordering, search and the list representation shared by post lists."""
+
+    filter_backends = POST_FILTER_BACKENDS
+    filterset_class = PostFilter
+    ordering = ["-published_at"]
+    serializer_class = PostListSerializer
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Public posts", description="Public posts, newest first by default."),
+    create=extend_schema(request=PostWriteSerializer, responses={201: PostDetailSerializer}),
+    retrieve=extend_schema(responses=PostDetailSerializer),
+    update=extend_schema(request=PostWriteSerializer, responses=PostDetailSerializer),
+    partial_update=extend_schema(request=PostWriteSerializer, responses=PostDetailSerializer),
+)
+class PostViewSet(PostListMixin, viewsets.ModelViewSet):
+    """Posts. Anyone reads public posts; authors and staff also reach their non-public
+    ones (404 for everyone else); only the author or staff may change a post."""
+
+    lookup_field = "slug"
+    lookup_value_regex = "[^/]+"
+    permission_classes = [IsAuthenticatedOrReadOnly, IsAuthorOrStaffOrReadOnly]
+
+    def get_queryset(self) -> QuerySet:
+        user = self.request.user
+        if self.action == "list":
+            return Post.objects.public().for_listing()
+        posts = Post.objects.visible_to(user).select_related("author", "category").prefetch_related("tags")
+        if user.is_authenticated:
+            posts = posts.annotate(liked=Exists(Like.objects.filter(post=OuterRef("pk"), user=user)))
+        return posts
+
+    def get_serializer_class(self):
+        if self.action in {"create", "update", "partial_update"}:
+            return PostWriteSerializer
+        if self.action == "retrieve":
+            return PostDetailSerializer
+        return super().get_serializer_class()
+
+    def perform_create(self, serializer: PostWriteSerializer) -> None:
+        post = serializer.save()
+        post.liked = False
+
+    def perform_update(self, serializer: PostWriteSerializer) -> None:
+        liked = getattr(serializer.instance, "liked", False)
+        post = serializer.save()
+        post.liked = liked
+
+    @extend_schema(request=None, responses={200: LikeStateSerializer})
+    @action(detail=True, methods=["post", "delete"], permission_classes=[IsAuthenticated])
+    def like(self, request: Request, slug: str | None = None) -> Response:
+        """Like (POST) or unlike (DELETE) a post the caller may see. Idempotent."""
+        post = self.get_object()
+        if request.method == "POST":
+            count, liked = services.like_post(user=request.user, post=post), True
+        else:
+            count, liked = services.unlike_post(user=request.user, post=post), False
+        return Response(LikeStateSerializer({"liked": liked, "like_count": count}).data)
+
+    @extend_schema(
+        methods=["GET"], responses=CommentSerializer(many=True), summary="Comments on a post, oldest first"
+    )
+    @extend_schema(methods=["POST"], request=CommentSerializer, responses={201: CommentSerializer})
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        filter_backends=[],
+        serializer_class=CommentSerializer,
+        permission_classes=[IsAuthenticatedOrReadOnly],
+    )
+    def comments(self, request: Request, slug: str | None = None) -> Response:
+        """List (anyone who may see the post) or add (authenticated) comments."""
+        post = self.get_object()
+        if request.method == "POST":
+            serializer = CommentSerializer(data=request.data, context=self.get_serializer_context())
+            serializer.is_valid(raise_exception=True)
+            comment = services.add_comment(
+                post=post, author=request.user, body=serializer.validated_data["body"]
+            )
+            return Response(
+                CommentSerializer(comment, context=self.get_serializer_context()).data, status=201
+            )
+        comments = (
+            Comment.objects.visible_to(request.user)
+            .filter(post=post)
+            .select_related("author")
+            .order_by("created_at", "id")
+        )
+        page = self.paginate_queryset(comments)
+        for comment in page:
+            comment.post = post  # all share it: no query per comment for the slug
+        return self.get_paginated_response(CommentSerializer(page, many=True).data)
+
+
+@extend_schema_view(
+    partial_update=extend_schema(request=CommentSerializer, responses=CommentSerializer),
+)
+class CommentViewSet(
+    mixins.RetrieveModelMixin, mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
+    """A comment by id. Its author edits it; its author, the post's author or staff delete it."""
+
+    serializer_class = CommentSerializer
+    permission_classes = [IsAuthenticatedOrReadOnly, CommentPermission]
+    http_method_names = ["get", "patch", "delete", "head", "options"]
+
+    def get_queryset(self) -> QuerySet:
+        return Comment.objects.visible_to(self.request.user).select_related("author", "post")
+
+    def perform_destroy(self, instance: Comment) -> None:
+        services.delete_comment(comment=instance)
+
+
+class TagViewSet(viewsets.ReadOnlyModelViewSet):
+    """Tags with at least one public post, most used first."""
+
+    serializer_class = TagSerializer
+    lookup_field = "slug"
+    permission_classes = [IsAuthenticatedOrReadOnly]
+
+    def get_queryset(self) -> QuerySet:
+        public = Q(posts__status="published", posts__published_at__lte=timezone.now())
+        return (
+            Tag.objects.annotate(post_count=Count("posts", filter=public))
+            .filter(post_count__gt=0)
+            .order_by("-post_count", "slug")
+        )
+
+
+class CategoryViewSet(viewsets.ModelViewSet):
+    """Categories with their public post counts. Staff create, edit and delete them."""
+
+    serializer_class = CategorySerializer
+    lookup_field = "slug"
+    permission_classes = [IsStaffOrReadOnly]
+
+    def get_queryset(self) -> QuerySet:
+        public = Q(posts__status="published", posts__published_at__lte=timezone.now())
+        return Category.objects.annotate(post_count=Count("posts", filter=public)).order_by("name")
+
+    def perform_create(self, serializer: CategorySerializer) -> None:
+        category = serializer.save()
+        category.post_count = 0
+
+
+@extend_schema(tags=["auth"])
+class MyPostsView(PostListMixin, generics.ListAPIView):
+    """The caller's own posts of every status; ``status`` filters by draft, scheduled or
+    published (public now). Drafts (no date) come first, then newest first."""
+
+    filterset_class = MyPostFilter
+    permission_classes = [IsAuthenticated]
+
+    def get_queryset(self) -> QuerySet:
+        if getattr(self, "swagger_fake_view", False):
+            return Post.objects.none()
+        return (
+            Post.objects.filter(author=self.request.user)
+            .for_listing()
+            .order_by(F("published_at").desc(nulls_first=True), "-created_at", "-id")
+        )
+
+
+@extend_schema(tags=["users"])
+class FeedView(PostListMixin, generics.ListAPIView):
+    """Public posts by the authors the caller follows, newest first."""
+
+    permission_classes = [IsAuthenticated]
+
+    def get_queryset(self) -> QuerySet:
+        if getattr(self, "swagger_fake_view", False):
+            return Post.objects.none()
+        followed = Follow.objects.filter(follower=self.request.user).values("followed_id")
+        return Post.objects.public().filter(author_id__in=followed).for_listing()
