@@ -30,6 +30,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    # Reader pages last: they own the site root.
+    path("", include("web.urls")),
 ]
 
 handler400 = "config.views.bad_request"
