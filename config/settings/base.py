@@ -10,6 +10,8 @@ from pathlib import Path
 import environ
 from csp.constants import NONE, SELF
 
+from config.logging import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 APPS_DIR = BASE_DIR
 
@@ -56,6 +58,7 @@ THIRD_PARTY_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    "axes",
 ]
 LOCAL_APPS = [
     "accounts",
@@ -65,6 +68,8 @@ LOCAL_APPS = [
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
+    # First, so that every response (413s and JSON errors included) carries the request id.
+    "config.request_id.RequestIdMiddleware",
     "config.middleware.RequestBodyLimitMiddleware",
     "config.middleware.ApiExceptionMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -76,6 +81,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a lockout flagged during authentication into its response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 TEMPLATES = [
@@ -144,7 +151,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# Axes first: it refuses a locked-out login before the password is even checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+
+# Brute force (django-axes): failed logins are counted per address and, separately, per
+# username (any case); either reaching the limit locks logins out for the cool-off.
+# With Redis the counts are shared by every process through the cache; otherwise they
+# live in the database, which every process shares too.
+AXES_FAILURE_LIMIT = env.int("DJANGO_LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("DJANGO_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_USERNAME_CALLABLE = "accounts.throttles.axes_username"
+AXES_CLIENT_IP_CALLABLE = "accounts.throttles.axes_client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.throttles.lockout_response"
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler" if REDIS_URL else "axes.handlers.database.AxesDatabaseHandler"
+AXES_DISABLE_ACCESS_LOG = True  # successful logins need no row each
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 
 # --- Static files ---------------------------------------------------------------------
 
@@ -248,17 +270,8 @@ SPECTACULAR_SETTINGS = {
 
 # --- Logging --------------------------------------------------------------------------
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-    },
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
-    },
-    "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-    },
-}
+# "json" (one JSON object a line, for production log collectors) or "plain" (readable);
+# unset: plain here, json in production. Every line carries the request id.
+LOG_FORMAT = env("DJANGO_LOG_FORMAT", default="")
+LOG_LEVEL = env("DJANGO_LOG_LEVEL", default="INFO")
+LOGGING = logging_config(LOG_FORMAT or "plain", LOG_LEVEL)

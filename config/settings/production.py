@@ -3,8 +3,10 @@
 Required: DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS (and DATABASE_URL for PostgreSQL).
 """
 
+from config.logging import logging_config
+
 from .base import *  # noqa: F403
-from .base import LOGGING, SIMPLE_JWT, env
+from .base import LOG_FORMAT, LOG_LEVEL, SIMPLE_JWT, env
 
 DEBUG = False
 # No defaults: a missing variable raises ImproperlyConfigured at start-up.
@@ -30,6 +32,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+LOGGING = logging_config(LOG_FORMAT or "json", LOG_LEVEL)
 LOGGING = {
     **LOGGING,
     "loggers": {
