@@ -54,6 +54,8 @@ class User(AbstractUser):
     email = models.EmailField("email address", blank=True)
     display_name = models.CharField(max_length=100, blank=True)
     bio = models.TextField(max_length=2000, blank=True)
+    # Avatar URL, only exposed by the RealWorld (Conduit) API under /api/; NULL when unset.
+    image = models.URLField("avatar URL", max_length=2000, null=True, blank=True)
 
     objects = UserManager()
 
