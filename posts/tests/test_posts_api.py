@@ -1,0 +1,459 @@
+"""Posts over the API: CRUD, who may do what, read-only fields, scheduling, slugs, bodies."""
+
+from datetime import timedelta
+from html.parser import HTMLParser
+
+import pytest
+from django.utils import timezone
+
+from conftest import client_for
+from posts.models import Post
+from posts.tests.factories import CategoryFactory, PostFactory, TagFactory
+
+pytestmark = pytest.mark.django_db
+
+LIST_FIELDS = {
+    "id",
+    "slug",
+    "title",
+    "excerpt",
+    "author",
+    "category",
+    "tags",
+    "status",
+    "published_at",
+    "created_at",
+    "updated_at",
+    "comment_count",
+    "like_count",
+    "reading_time",
+    "url",
+}
+DETAIL_FIELDS = LIST_FIELDS | {"body", "body_html", "liked"}
+POSTS = "/api/v1/posts/"
+
+
+def detail_url(post_or_slug) -> str:
+    slug = getattr(post_or_slug, "slug", post_or_slug)
+    return f"{POSTS}{slug}/"
+
+
+def slugs(response) -> list[str]:
+    return [item["slug"] for item in response.data["results"]]
+
+
+def new_post(client, **fields):
+    body = {"title": "Hello world", "body": "Some *Markdown* text.", **fields}
+    return client.post(POSTS, body, format="json")
+
+
+class TestCreate:
+    def test_anonymous_cannot_create(self, anon_client):
+        response = new_post(anon_client)
+        assert response.status_code == 401
+        assert not Post.objects.exists()
+
+    def test_created_post_is_a_draft_by_the_caller(self, author_client, author):
+        response = new_post(author_client)
+        assert response.status_code == 201
+        assert set(response.data) == DETAIL_FIELDS
+        assert response.data["author"] == {"username": "author", "display_name": author.display_name}
+        assert response.data["status"] == "draft"
+        assert response.data["published_at"] is None
+        assert response.data["slug"] == "hello-world"
+        assert response.data["body_html"].strip() == "<p>Some <em>Markdown</em> text.</p>"
+        assert response.data["liked"] is False
+        assert response.data["url"].endswith("/api/v1/posts/hello-world/")
+        assert Post.objects.get().author == author
+
+    def test_published_without_date_gets_now(self, author_client):
+        before = timezone.now()
+        response = new_post(author_client, status="published")
+        assert response.status_code == 201
+        assert response.data["status"] == "published"
+        assert before <= Post.objects.get().published_at <= timezone.now()
+
+    def test_category_and_tags(self, author_client):
+        CategoryFactory(name="Python", slug="python")
+        response = new_post(author_client, category="python", tags=["Django", "django", " Web  Dev "])
+        assert response.status_code == 201
+        assert response.data["category"] == {"slug": "python", "name": "Python"}
+        assert sorted(response.data["tags"]) == ["django", "web-dev"]
+
+    def test_unknown_category_is_400(self, author_client):
+        response = new_post(author_client, category="nope")
+        assert response.status_code == 400 and "category" in response.data
+        assert not Post.objects.exists()
+
+    @pytest.mark.parametrize(
+        ("fields", "field"),
+        [
+            ({"title": "x" * 201}, "title"),
+            ({"title": ""}, "title"),
+            ({"body": ""}, "body"),
+            ({"body": "   \n "}, "body"),
+            ({"tags": [f"t{i}" for i in range(21)]}, "tags"),
+            ({"tags": ["x" * 51]}, "tags"),
+            ({"tags": "not-a-list"}, "tags"),
+            ({"tags": ["ok", "  "]}, "tags"),
+            ({"status": "scheduled"}, "status"),
+            ({"published_at": "yesterday"}, "published_at"),
+        ],
+    )
+    def test_invalid_bodies_are_400_and_change_nothing(self, author_client, fields, field):
+        response = new_post(author_client, **fields)
+        assert response.status_code == 400
+        assert field in response.json()
+        assert not Post.objects.exists()
+
+    def test_limits_are_inclusive(self, author_client):
+        response = new_post(author_client, title="x" * 200, tags=[f"t{i}" for i in range(20)])
+        assert response.status_code == 201
+        assert len(response.data["tags"]) == 20
+
+    def test_server_fields_in_the_body_are_ignored(self, author_client, author, other_user):
+        response = new_post(
+            author_client,
+            author=other_user.username,
+            slug="my-own-slug",
+            like_count=99,
+            comment_count=7,
+            created_at="2001-01-01T00:00:00Z",
+            id=12345,
+            body_html="<script>x</script>",
+            reading_time=42,
+        )
+        assert response.status_code == 201
+        post = Post.objects.get()
+        assert post.author == author
+        assert post.slug == "hello-world"
+        assert (post.like_count, post.comment_count, post.reading_time) == (0, 0, 1)
+        assert post.created_at.year == timezone.now().year
+        assert post.id != 12345
+        assert "script" not in post.body_html
+
+
+class TestReadVisibility:
+    @pytest.fixture
+    def posts(self, author):
+        return {
+            "public": PostFactory(author=author, slug="public"),
+            "draft": PostFactory(author=author, slug="draft", draft=True),
+            "scheduled": PostFactory(author=author, slug="scheduled", scheduled=True),
+        }
+
+    def test_list_shows_only_public_posts_to_everyone(
+        self, posts, anon_client, author_client, other_client, staff_client
+    ):
+        for client in (anon_client, author_client, other_client, staff_client):
+            response = client.get(POSTS)
+            assert response.status_code == 200
+            assert slugs(response) == ["public"]
+            assert response.data["count"] == 1
+            assert set(response.data["results"][0]) == LIST_FIELDS
+
+    @pytest.mark.parametrize("which", ["draft", "scheduled"])
+    def test_non_public_post_is_404_for_strangers(self, posts, anon_client, other_client, which):
+        url = detail_url(posts[which])
+        for client in (anon_client, other_client):
+            assert client.get(url).status_code == 404
+            assert client.get(f"{url}comments/").status_code == 404
+        assert other_client.post(f"{url}like/").status_code == 404
+        assert other_client.post(f"{url}comments/", {"body": "hi"}).status_code == 404
+        assert other_client.patch(url, {"title": "mine"}).status_code == 404
+        assert other_client.delete(url).status_code == 404
+        assert Post.objects.filter(pk=posts[which].pk, title=posts[which].title).exists()
+
+    @pytest.mark.parametrize("which", ["public", "draft", "scheduled"])
+    def test_author_and_staff_see_every_status(self, posts, author_client, staff_client, which):
+        for client in (author_client, staff_client):
+            response = client.get(detail_url(posts[which]))
+            assert response.status_code == 200
+            assert response.data["status"] == which if which != "public" else "published"
+            assert set(response.data) == DETAIL_FIELDS
+
+    def test_unknown_slug_is_404(self, anon_client):
+        assert anon_client.get(detail_url("nothing-here")).status_code == 404
+
+
+class TestScheduling:
+    def test_future_published_at_schedules_then_turns_public_by_itself(
+        self, author_client, other_client, anon_client
+    ):
+        when = timezone.now() + timedelta(hours=2)
+        response = new_post(author_client, status="published", published_at=when.isoformat())
+        assert response.status_code == 201
+        assert response.data["status"] == "scheduled"
+        slug = response.data["slug"]
+        assert anon_client.get(detail_url(slug)).status_code == 404
+        assert anon_client.get(POSTS).data["count"] == 0
+        assert author_client.get("/api/v1/auth/me/posts/?status=scheduled").data["count"] == 1
+
+        # Time passes: nothing runs, the post is simply public now.
+        Post.objects.filter(slug=slug).update(published_at=timezone.now() - timedelta(seconds=1))
+        response = other_client.get(detail_url(slug))
+        assert response.status_code == 200
+        assert response.data["status"] == "published"
+        assert slugs(anon_client.get(POSTS)) == [slug]
+
+
+class TestUpdate:
+    @pytest.fixture
+    def post(self, author):
+        return PostFactory(author=author, title="Original title", slug="original-title", body="old")
+
+    def test_author_patches(self, post, author_client):
+        response = author_client.patch(detail_url(post), {"body": "# New\n\nbody"})
+        assert response.status_code == 200
+        assert response.data["body_html"].startswith("<h1>New</h1>")
+        post.refresh_from_db()
+        assert post.body == "# New\n\nbody"
+        assert post.title == "Original title"
+
+    def test_author_puts(self, post, author_client):
+        response = author_client.put(
+            detail_url(post), {"title": "Put", "body": "b", "status": "published", "tags": ["x"]}
+        )
+        assert response.status_code == 200
+        assert response.data["title"] == "Put" and response.data["tags"] == ["x"]
+
+    def test_put_needs_every_required_field(self, post, author_client):
+        response = author_client.put(detail_url(post), {"title": "only the title"})
+        assert response.status_code == 400 and "body" in response.data
+        post.refresh_from_db()
+        assert post.title == "Original title"
+
+    def test_editing_the_title_keeps_the_slug(self, post, author_client):
+        response = author_client.patch(detail_url(post), {"title": "A brand new title"})
+        assert response.status_code == 200
+        assert response.data["slug"] == "original-title"
+        assert author_client.get(detail_url("original-title")).data["title"] == "A brand new title"
+
+    def test_server_fields_cannot_be_changed(self, post, author_client, other_user):
+        post.like_count = 3
+        post.save()
+        created = Post.objects.get(pk=post.pk).created_at
+        response = author_client.patch(
+            detail_url(post),
+            {
+                "author": other_user.username,
+                "slug": "hijacked",
+                "like_count": 1000,
+                "created_at": "2001-01-01T00:00:00Z",
+                "id": 999,
+                "title": "Changed",
+            },
+        )
+        assert response.status_code == 200
+        fresh = Post.objects.get(pk=post.pk)
+        assert fresh.title == "Changed"
+        assert (fresh.author_id, fresh.slug, fresh.like_count, fresh.created_at) == (
+            post.author_id,
+            "original-title",
+            3,
+            created,
+        )
+
+    def test_tags_replaced_only_when_sent(self, post, author_client):
+        post.tags.set([TagFactory(name="keep")])
+        author_client.patch(detail_url(post), {"title": "t"})
+        assert list(post.tags.values_list("slug", flat=True)) == ["keep"]
+        author_client.patch(detail_url(post), {"tags": []})
+        assert not post.tags.exists()
+
+    def test_other_user_gets_403_and_nothing_changes(self, post, other_client):
+        assert other_client.patch(detail_url(post), {"title": "mine"}).status_code == 403
+        assert other_client.put(detail_url(post), {"title": "mine", "body": "b"}).status_code == 403
+        assert other_client.delete(detail_url(post)).status_code == 403
+        post.refresh_from_db()
+        assert post.title == "Original title"
+
+    def test_anonymous_gets_401(self, post, anon_client):
+        assert anon_client.patch(detail_url(post), {"title": "x"}).status_code == 401
+        assert anon_client.delete(detail_url(post)).status_code == 401
+        assert Post.objects.filter(pk=post.pk).exists()
+
+    def test_staff_edits_and_deletes_anyones_post(self, post, staff_client, author):
+        response = staff_client.patch(detail_url(post), {"title": "Moderated"})
+        assert response.status_code == 200
+        post.refresh_from_db()
+        assert post.title == "Moderated" and post.author == author
+        draft = PostFactory(author=author, draft=True)
+        assert staff_client.patch(detail_url(draft), {"body": "fixed"}).status_code == 200
+        assert staff_client.delete(detail_url(draft)).status_code == 204
+        assert staff_client.delete(detail_url(post)).status_code == 204
+        assert not Post.objects.exists()
+
+    def test_author_deletes_own_post(self, post, author_client):
+        assert author_client.delete(detail_url(post)).status_code == 204
+        assert author_client.get(detail_url(post)).status_code == 404
+
+    def test_unpublishing_hides_it_again(self, post, author_client, anon_client):
+        assert author_client.patch(detail_url(post), {"status": "draft"}).data["status"] == "draft"
+        assert anon_client.get(detail_url(post)).status_code == 404
+
+    def test_invalid_patch_changes_nothing(self, post, author_client):
+        response = author_client.patch(detail_url(post), {"title": "x" * 201, "body": "new"})
+        assert response.status_code == 400
+        post.refresh_from_db()
+        assert post.body == "old"
+
+
+class TestSlugs:
+    def test_two_posts_with_one_title_get_distinct_slugs(self, author_client, other_client):
+        first = new_post(author_client, title="Same title").data["slug"]
+        second = new_post(other_client, title="Same title").data["slug"]
+        third = new_post(author_client, title="Same title").data["slug"]
+        assert first == "same-title"
+        assert len({first, second, third}) == 3
+        assert second.startswith("same-title-") and third.startswith("same-title-")
+        assert set(Post.objects.filter(title="Same title").values_list("slug", flat=True)) == {
+            first,
+            second,
+            third,
+        }
+
+    @pytest.mark.parametrize(
+        ("title", "expected"),
+        [
+            ("Привет, мир", "privet-mir"),
+            ("Ünïcödé café", "unicode-cafe"),
+            ("東京タワー", "dongjingtawa"),
+        ],
+    )
+    def test_non_latin_titles_are_transliterated(self, author_client, title, expected):
+        response = new_post(author_client, title=title)
+        assert response.status_code == 201
+        assert response.data["slug"] == expected
+        assert author_client.get(detail_url(expected)).data["title"] == title
+
+    @pytest.mark.parametrize("title", ["★☆✓", "!!!", "---", "🎉", "🙂🙂"])
+    def test_symbol_titles_still_get_a_slug(self, author_client, title):
+        response = new_post(author_client, title=title)
+        assert response.status_code == 201
+        slug = response.data["slug"]
+        assert slug and slug.strip("-") == slug
+        assert author_client.get(detail_url(slug)).status_code == 200
+
+    def test_symbol_only_titles_twice_are_unique(self, author_client):
+        a = new_post(author_client, title="★").data["slug"]
+        b = new_post(author_client, title="☆").data["slug"]
+        assert a and b and a != b
+
+    def test_long_title_slug_fits(self, author_client):
+        response = new_post(author_client, title="word " * 40)
+        assert response.status_code == 201
+        again = new_post(author_client, title="word " * 40)
+        assert again.status_code == 201
+        assert len(again.data["slug"]) <= 255
+
+
+def _elements_and_attributes(markup: str) -> tuple[set[str], list[tuple[str, str, str]]]:
+    tags: set[str] = set()
+    attributes: list[tuple[str, str, str]] = []
+
+    class Collector(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            tags.add(tag)
+            attributes.extend((tag, name, value or "") for name, value in attrs)
+
+    Collector().feed(markup)
+    return tags, attributes
+
+
+HOSTILE_BODIES = [
+    "<script>alert(1)</script>",
+    "<ScRiPt>alert(1)</sCrIpT>",
+    "<style>body{display:none}</style>",
+    '<iframe src="https://evil.example"></iframe>',
+    '<object data="x.swf"></object>',
+    '<embed src="x.swf">',
+    '<img src="x" onerror="alert(1)">',
+    '<p onclick="alert(1)" style="color:red">hi</p>',
+    "<IMG SRC=x OnError=alert(1)>",
+    '<svg onload="alert(1)"><circle/></svg>',
+    '<a href="javascript:alert(1)">x</a>',
+    '<a href="JaVaScRiPt:alert(1)">x</a>',
+    '<a href=" javascript:alert(1)">x</a>',
+    '<a href="&#106;avascript:alert(1)">x</a>',
+    '<a href="&#x6A;&#x61;&#x76;&#x61;&#x73;&#x63;&#x72;&#x69;&#x70;&#x74;&#x3A;alert(1)">x</a>',
+    '<a href="java&#x09;script:alert(1)">x</a>',
+    '<a href="jav\tascript:alert(1)">x</a>',
+    '<a href="vbscript:msgbox(1)">x</a>',
+    '<a href="data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==">x</a>',
+    '<img src="data:image/svg+xml;base64,PHN2Zz4=">',
+    "[click](javascript:alert(1))",
+    "[click](JAVASCRIPT:alert(1))",
+    "[click](&#x6A;avascript:alert(1))",
+    "[click](vbscript:msgbox(1))",
+    "![img](data:text/html;base64,PHNjcmlwdD4=)",
+    "[ref]\n\n[ref]: javascript:alert(1)",
+    '<form action="javascript:alert(1)"><button formaction="javascript:alert(1)">x</button></form>',
+    '<math><mi xlink:href="javascript:alert(1)">x</mi></math>',
+    "<div><scr<script>ipt>alert(1)</script></div>",
+    '<a href="https://ok.example" onmouseover="alert(1)">ok</a>',
+]
+BAD_SCHEMES = ("javascript:", "vbscript:", "data:")
+
+
+class TestBody:
+    @pytest.mark.parametrize("body", HOSTILE_BODIES)
+    def test_body_html_is_sanitised(self, author_client, body):
+        response = new_post(author_client, body=body)
+        assert response.status_code == 201
+        tags, attributes = _elements_and_attributes(response.data["body_html"])
+        assert not tags & {"script", "style", "iframe", "object", "embed", "svg", "math", "form"}
+        for tag, name, value in attributes:
+            assert not name.startswith("on"), (tag, name)
+            assert name != "style"
+            compact = "".join(value.split()).lower()
+            assert not compact.startswith(BAD_SCHEMES), (tag, name, value)
+        # The stored copy is what lists and pages serve.
+        assert Post.objects.get().body_html == response.data["body_html"]
+
+    def test_safe_markdown_survives(self, author_client):
+        body = "# Title\n\n**bold** [link](https://example.com) `code`\n\n| a |\n|---|\n| b |"
+        html = new_post(author_client, body=body).data["body_html"]
+        assert "<h1>Title</h1>" in html and "<strong>bold</strong>" in html
+        assert 'href="https://example.com"' in html and "<code>code</code>" in html
+        assert "<table>" in html
+
+    def test_excerpt_is_derived_when_blank(self, author_client):
+        body = "# Heading\n\nThe **first** paragraph. " + "More words here. " * 100
+        response = new_post(author_client, body=body, excerpt="")
+        excerpt = response.data["excerpt"]
+        assert excerpt.startswith("Heading The first paragraph.")
+        assert "<" not in excerpt and "**" not in excerpt
+        assert len(excerpt) <= 281 and excerpt.endswith("…")
+
+    def test_given_excerpt_is_kept(self, author_client):
+        assert new_post(author_client, excerpt="Mine.").data["excerpt"] == "Mine."
+
+    def test_reading_time_is_at_least_one_and_grows(self, author_client):
+        short = new_post(author_client, title="a", body="one word").data["reading_time"]
+        medium = new_post(author_client, title="b", body="word " * 450).data["reading_time"]
+        long = new_post(author_client, title="c", body="word " * 2000).data["reading_time"]
+        assert short == 1
+        assert 1 < medium < long
+
+    def test_reading_time_follows_an_edit(self, author_client):
+        slug = new_post(author_client, body="short").data["slug"]
+        response = author_client.patch(detail_url(slug), {"body": "word " * 1000})
+        assert response.data["reading_time"] > 1
+
+
+def test_author_display_in_list(anon_client):
+    post = PostFactory(author__username="writer", author__display_name="W. Riter", tags=["b", "a"])
+    item = anon_client.get(POSTS).data["results"][0]
+    assert item["author"] == {"username": "writer", "display_name": "W. Riter"}
+    assert sorted(item["tags"]) == ["a", "b"]
+    assert item["url"] == f"http://testserver/api/v1/posts/{post.slug}/"
+    assert item["category"] is None
+
+
+def test_liked_flag_in_detail(author, other_user):
+    post = PostFactory(author=author)
+    client = client_for(other_user)
+    client.post(f"{detail_url(post)}like/")
+    assert client.get(detail_url(post)).data["liked"] is True
+    assert client_for(author).get(detail_url(post)).data["liked"] is False
