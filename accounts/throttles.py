@@ -1,8 +1,12 @@
-"""Throttles for the sign-up, token and password endpoints."""
+"""Throttles for the sign-up, token and password endpoints, and the login lockout."""
+
+from typing import Any
 
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from rest_framework.exceptions import Throttled
 from rest_framework.request import Request
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 from rest_framework.views import APIView
 
 
@@ -25,3 +29,41 @@ class AuthRateThrottle(SimpleRateThrottle):
 
     def get_cache_key(self, request: Request, view: APIView) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+# --- Brute-force lockout (django-axes) -------------------------------------------------
+# Axes counts failed logins per address and per username; these hooks make it agree
+# with the rest of the API about who the client is and how a refusal looks.
+
+
+def axes_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str | None:
+    """The username a login attempt targets, case-folded: login is case-insensitive, so
+    ``Alice`` and ``alice`` share one failure count."""
+    raw = (credentials or {}).get("username")
+    return str(raw).casefold() if raw is not None else None
+
+
+def axes_client_ip(request: HttpRequest) -> str:
+    """The client address as the throttles see it (honours ``DJANGO_NUM_PROXIES``)."""
+    return BaseThrottle().get_ident(request)
+
+
+def lockout_detail() -> str:
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return f"Too many failed login attempts. Try again in {minutes} minutes."
+
+
+def lockout_response(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: dict | None = None
+) -> JsonResponse:
+    """Axes' answer to a locked-out login outside DRF (the admin): JSON 429."""
+    response = JsonResponse({"detail": lockout_detail()}, status=429)
+    response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
+    return response
+
+
+class LoginLockedOut(Throttled):
+    """A login refused because the account or the address is locked out."""
+
+    def __init__(self) -> None:
+        super().__init__(wait=settings.AXES_COOLOFF_TIME.total_seconds(), detail=lockout_detail())

@@ -5,7 +5,7 @@ from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import AuthenticationFailed, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,7 +22,7 @@ from accounts.serializers import (
     RegisterSerializer,
     revoke_refresh_tokens,
 )
-from accounts.throttles import AuthRateThrottle
+from accounts.throttles import AuthRateThrottle, LoginLockedOut
 
 TOKEN_PAIR = inline_serializer(
     "TokenPair", {"access": serializers.CharField(), "refresh": serializers.CharField()}
@@ -46,6 +46,15 @@ class TokenObtainView(jwt_views.TokenObtainPairView):
 
     throttle_classes = [AuthRateThrottle]
     throttle_scope = "token"
+
+    def post(self, request: Request, *args, **kwargs) -> Response:
+        try:
+            return super().post(request, *args, **kwargs)
+        except AuthenticationFailed:
+            # Axes flags the DRF request it was given; Django's AxesMiddleware never sees it.
+            if getattr(request, "axes_locked_out", False):
+                raise LoginLockedOut() from None
+            raise
 
 
 @extend_schema(tags=["auth"], responses={200: TOKEN_PAIR})

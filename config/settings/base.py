@@ -164,9 +164,10 @@ AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 AXES_USERNAME_CALLABLE = "accounts.throttles.axes_username"
 AXES_CLIENT_IP_CALLABLE = "accounts.throttles.axes_client_ip"
 AXES_LOCKOUT_CALLABLE = "accounts.throttles.lockout_response"
-AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler" if REDIS_URL else "axes.handlers.database.AxesDatabaseHandler"
+AXES_HANDLER = (
+    "axes.handlers.cache.AxesCacheHandler" if REDIS_URL else "axes.handlers.database.AxesDatabaseHandler"
+)
 AXES_DISABLE_ACCESS_LOG = True  # successful logins need no row each
-AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 
 # --- Static files ---------------------------------------------------------------------
 
