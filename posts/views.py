@@ -181,6 +181,9 @@ class MyPostsView(PostListMixin, generics.ListAPIView):
 
     filterset_class = MyPostFilter
     permission_classes = [IsAuthenticated]
+    # No default for the ordering backend: it would replace the drafts-first order of
+    # get_queryset (and SQLite sorts NULLs last on a descending key).
+    ordering = None
 
     def get_queryset(self) -> QuerySet:
         if getattr(self, "swagger_fake_view", False):
