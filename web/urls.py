@@ -5,13 +5,16 @@ from web import views
 app_name = "web"
 
 urlpatterns = [
-    path("", views.PlaceholderView.as_view(), name="home"),
-    path("posts/<str:slug>/", views.PlaceholderView.as_view(), name="post-detail"),
-    path("authors/<str:username>/", views.PlaceholderView.as_view(), name="author"),
-    path("tags/<str:slug>/", views.PlaceholderView.as_view(), name="tag"),
-    path("signup/", views.PlaceholderView.as_view(), name="signup"),
-    path("login/", views.PlaceholderView.as_view(), name="login"),
-    path("write/", views.PlaceholderView.as_view(), name="write"),
-    path("write/<str:slug>/", views.PlaceholderView.as_view(), name="write-edit"),
-    path("me/", views.PlaceholderView.as_view(), name="me"),
+    path("", views.home, name="home"),
+    path("posts/<str:slug>/", views.post_detail, name="post-detail"),
+    path("authors/<str:username>/", views.author, name="author"),
+    path("tags/<str:slug>/", views.tag, name="tag"),
+    path("signup/", views.signup, name="signup"),
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("write/", views.write, name="write"),
+    path("write/<str:slug>/", views.write, name="write-edit"),
+    path("me/", views.me, name="me"),
+    # Not under /write/: a post titled "Preview" has the slug "preview".
+    path("markdown-preview/", views.preview, name="preview"),
 ]

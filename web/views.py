@@ -1,7 +1,255 @@
-"""Server-rendered pages for readers and the writer pages (placeholder views)."""
+"""Server-rendered pages for readers, and the shells of the writer pages.
 
-from django.views.generic import TemplateView
+Reader pages (home, post, author, tag) are plain Django templates that work with
+JavaScript off. Writer pages (sign-up, write, my posts) are small templates whose
+JavaScript (``static/js/``) calls the JSON API with the browser's Django session.
+
+Sign-in is a Django session, not JWTs kept in the page: the session cookie is HttpOnly,
+so no script on the page (injected or ours) can read a credential and carry it off. The
+API accepts the session (DRF's SessionAuthentication, which enforces CSRF). See README.
+"""
+
+import json
+from types import SimpleNamespace
+from typing import Any
+
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect, ensure_csrf_cookie
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from rest_framework.request import Request
+
+from accounts.models import Follow, User
+from accounts.throttles import AuthRateThrottle
+from posts.filters import PostSearchFilter
+from posts.models import BODY_MAX_LENGTH, Comment, Like, Post, Tag
+from posts.rendering import render_markdown
+
+PAGE_SIZE = 10
+TOP_TAGS = 20
+SEARCH_PARAM = PostSearchFilter.search_param
+LOGIN_URL = "web:login"
 
 
-class PlaceholderView(TemplateView):
-    template_name = "web/placeholder.html"
+def _paginate(request: HttpRequest, queryset: QuerySet, per_page: int = PAGE_SIZE):
+    """A page of ``queryset``; a malformed page or one past the end is a 404, as in the API.
+
+    An empty first page is a page (an empty list), not a 404.
+    """
+    paginator = Paginator(queryset, per_page, allow_empty_first_page=True)
+    try:
+        return paginator.page(request.GET.get("page") or 1)
+    except (PageNotAnInteger, EmptyPage) as exc:
+        raise Http404("No such page.") from exc
+
+
+def _public_tags() -> QuerySet:
+    """Tags with at least one public post, most used first (one query)."""
+    public = Q(posts__status="published", posts__published_at__lte=timezone.now())
+    return (
+        Tag.objects.annotate(post_count=Count("posts", filter=public))
+        .filter(post_count__gt=0)
+        .order_by("-post_count", "slug")
+    )
+
+
+def _search(request: HttpRequest, queryset: QuerySet) -> tuple[QuerySet, str]:
+    """Apply the API's full-text search (same backend, same ranking) to ``queryset``."""
+    term = request.GET.get(SEARCH_PARAM, "").strip()[: PostSearchFilter.max_length]
+    if not term:
+        return queryset, ""
+    return PostSearchFilter().filter_queryset(Request(request), queryset, view=None), term
+
+
+def _page_query(request: HttpRequest) -> str:
+    """The query string without ``page``, for pagination links (escaped by the template)."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    posts, term = _search(request, Post.objects.public().for_listing())
+    page = _paginate(request, posts)
+    context = {
+        "page": page,
+        "posts": page.object_list,
+        "search": term,
+        "page_query": _page_query(request),
+        "tags": _public_tags()[:TOP_TAGS],
+    }
+    return render(request, "web/home.html", context)
+
+
+@require_GET
+def post_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """A post for whoever may see it: public posts for everyone, drafts and scheduled
+    posts for their author and staff only (404 for everyone else, as in the API)."""
+    user = request.user
+    posts = Post.objects.visible_to(user).select_related("author", "category").prefetch_related("tags")
+    if user.is_authenticated:
+        posts = posts.annotate(
+            liked=Exists(Like.objects.filter(post=OuterRef("pk"), user=user)),
+            following_author=Exists(Follow.objects.filter(followed=OuterRef("author_id"), follower=user)),
+        )
+    post = get_object_or_404(posts, slug=slug)
+    comments = Comment.objects.visible_to(user).filter(post=post).select_related("author")
+    context = {
+        "post": post,
+        "comments": comments,
+        "can_edit": user.is_authenticated and (user.pk == post.author_id or user.is_staff),
+    }
+    return render(request, "web/post_detail.html", context)
+
+
+@require_GET
+def author(request: HttpRequest, username: str) -> HttpResponse:
+    users = User.objects.filter(is_active=True).with_public_stats(viewer=request.user)
+    profile = get_object_or_404(users, username__iexact=username)
+    posts = Post.objects.public().filter(author=profile).for_listing()
+    page = _paginate(request, posts)
+    context = {
+        "profile": profile,
+        "page": page,
+        "posts": page.object_list,
+        "page_query": _page_query(request),
+    }
+    return render(request, "web/author.html", context)
+
+
+@require_GET
+def tag(request: HttpRequest, slug: str) -> HttpResponse:
+    """Public posts with a tag. A tag with no public post is a 404, as the API does not
+    list it either (its name may come from someone's draft)."""
+    tag = get_object_or_404(_public_tags(), slug=slug)
+    posts = Post.objects.public().filter(tags=tag).for_listing()
+    page = _paginate(request, posts)
+    context = {"tag": tag, "page": page, "posts": page.object_list, "page_query": _page_query(request)}
+    return render(request, "web/tag.html", context)
+
+
+# --- Writers --------------------------------------------------------------------------
+
+
+def _safe_next(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False):
+        return target
+    return default
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+@never_cache
+@ensure_csrf_cookie
+@require_GET
+def signup(request: HttpRequest) -> HttpResponse:
+    """The sign-up form; its script posts to the API's register endpoint, then logs in."""
+    if request.user.is_authenticated:
+        return HttpResponseRedirect(reverse("web:me"))
+    return render(request, "web/signup.html", {"next": _safe_next(request, "")})
+
+
+@sensitive_post_parameters("password")
+@never_cache
+@csrf_protect
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    """Session login. Works as a plain form without JavaScript; with it, the page's script
+    posts the same form and gets JSON (``{"next": url}`` or field errors) back.
+
+    Throttled like the API's token endpoint, so it is no way around that limit.
+    """
+    next_url = _safe_next(request, reverse("web:me"))
+    form = AuthenticationForm(request)
+    status = 200
+    if request.method == "POST":
+        throttle = AuthRateThrottle()
+        if not throttle.allow_request(Request(request), SimpleNamespace(throttle_scope="session-login")):
+            wait = int(throttle.wait() or 60)
+            message = f"Too many attempts. Try again in {wait} seconds."
+            if _wants_json(request):
+                response = JsonResponse({"detail": message}, status=429)
+            else:
+                form.add_error(None, message)
+                response = render(request, "web/login.html", {"form": form, "next": next_url}, status=429)
+            response["Retry-After"] = str(wait)
+            return response
+        form = AuthenticationForm(request, data=request.POST)
+        if form.is_valid():
+            login(request, form.get_user())
+            if _wants_json(request):
+                return JsonResponse({"next": next_url})
+            return HttpResponseRedirect(next_url)
+        status = 400
+        if _wants_json(request):
+            return JsonResponse(form.errors.get_json_data(), status=400)
+    return render(request, "web/login.html", {"form": form, "next": next_url}, status=status)
+
+
+@require_POST
+@csrf_protect
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return HttpResponseRedirect(reverse("web:home"))
+
+
+@never_cache
+@login_required(login_url=LOGIN_URL)
+@ensure_csrf_cookie
+@require_GET
+def write(request: HttpRequest, slug: str | None = None) -> HttpResponse:
+    """The editor. For an existing post, only its author or staff get the page; the
+    script loads the post from the API."""
+    post = None
+    if slug is not None:
+        post = get_object_or_404(
+            Post.objects.visible_to(request.user).only("slug", "title", "author_id"), slug=slug
+        )
+        if post.author_id != request.user.pk and not request.user.is_staff:
+            raise Http404("No such post.")
+    return render(request, "web/write.html", {"post": post})
+
+
+@never_cache
+@login_required(login_url=LOGIN_URL)
+@ensure_csrf_cookie
+@require_GET
+def me(request: HttpRequest) -> HttpResponse:
+    """My posts, drafts included; the script lists them from ``/api/v1/auth/me/posts/``."""
+    return render(request, "web/me.html")
+
+
+@csrf_protect
+@require_POST
+def preview(request: HttpRequest) -> JsonResponse:
+    """Markdown preview rendered by the server with the same renderer and sanitiser as a
+    saved post, so what the writer sees is exactly what readers will get, and the page
+    never turns unsanitised Markdown into HTML itself."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"detail": "Log in to preview."}, status=401)
+    try:
+        payload: Any = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return JsonResponse({"detail": 'Send JSON: {"body": "..."}.'}, status=400)
+    body = payload.get("body") if isinstance(payload, dict) else None
+    if not isinstance(body, str):
+        return JsonResponse({"body": ["This field is required."]}, status=400)
+    if len(body) > BODY_MAX_LENGTH:
+        return JsonResponse(
+            {"body": [f"Ensure this field has no more than {BODY_MAX_LENGTH} characters."]}, status=400
+        )
+    return JsonResponse({"html": render_markdown(body)})
