@@ -131,7 +131,8 @@ class PostSearchFilter(BaseFilterBackend):
         term = request.query_params.get(self.search_param, "").strip()[: self.max_length]
         if not term:
             return queryset
-        ordered_by_client = bool(request.query_params.get("ordering", "").strip())
+        # Only a valid ordering overrides relevance: unknown keys are ignored, as elsewhere.
+        ordered_by_client = PostOrderingFilter().get_valid_ordering_requested(request, queryset, view)
         if connection.vendor == "postgresql":
             query = SearchQuery(term, search_type="websearch", config=SEARCH_CONFIG)
             queryset = queryset.filter(search_vector=query)
