@@ -1,11 +1,11 @@
-"""Project-wide middleware: request size limits and JSON errors under /api/."""
+"""Project-wide middleware: request size limits, NUL characters and JSON errors under /api/."""
 
 import logging
 from collections.abc import Callable
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 
 logger = logging.getLogger("django.request")
 
@@ -39,6 +39,27 @@ class RequestBodyLimitMiddleware:
             return JsonResponse(
                 {"detail": f"Request body too large: the limit is {limit} bytes."}, status=413
             )
+        return self.get_response(request)
+
+
+class NullByteMiddleware:
+    """Refuse a NUL character anywhere in the path or the query string with a 400.
+
+    PostgreSQL cannot store or compare text containing NUL, so such a value reaching a
+    lookup, a filter or a search would end in a database error (a 500). Bodies are
+    checked field by field by the serializers and forms, which reject NUL already.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        query = request.META.get("QUERY_STRING", "")
+        if "\x00" in request.path or "%00" in query or "\x00" in query:
+            message = "Null characters are not allowed in the URL."
+            if is_api_request(request):
+                return JsonResponse({"detail": message}, status=400)
+            return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
 
 

@@ -7,14 +7,22 @@ ERROR_SCHEMA = {
     "description": (
         'DRF\'s error shape: `{"detail": "message"}`, or for invalid input `{"field": ["message", ...]}`.'
     ),
-    "properties": {"detail": {"type": "string"}},
-    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    "properties": {
+        "detail": {"type": "string"},
+        # simplejwt adds a machine-readable code, and for a rejected access token the reasons.
+        "code": {"type": "string"},
+        "messages": {"type": "array", "items": {"type": "object"}},
+    },
+    # A list field's errors are keyed by item index: {"tags": {"3": ["..."]}}.
+    "additionalProperties": {
+        "anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "object"}],
+    },
 }
 ERROR_DESCRIPTIONS = {
     "400": "Invalid input, malformed JSON or a bad filter value.",
     "401": "Missing, expired or invalid credentials (`WWW-Authenticate: Bearer`).",
     "403": "Authenticated but not allowed.",
-    "404": "No such object, or one the caller may not see.",
+    "404": "No such object, or one the caller may not see; in a list, a page past the end or malformed.",
     "413": "Request body over the 2.5 MB limit.",
     "415": "The body is not JSON.",
     "429": "Throttled; see the `Retry-After` header.",
@@ -42,7 +50,8 @@ def add_error_responses(result: dict[str, Any], generator, request, public) -> d
                 codes += ["413", "415"]
             if method in WRITE_METHODS:
                 codes.append("403")
-            if "{" in path:
+            paged = any(p.get("name") == "page" for p in operation.get("parameters", []))
+            if "{" in path or paged:
                 codes.append("404")
             if path.endswith(THROTTLED_PATHS) and method == "post":
                 codes.append("429")

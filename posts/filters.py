@@ -39,7 +39,11 @@ class DateOrDateTimeField(forms.Field):
             raise ValidationError(self.error_messages["invalid"], code="invalid") from exc
         if timezone.is_naive(parsed):
             parsed = parsed.replace(tzinfo=datetime.UTC)
-        return parsed
+        try:
+            # In UTC: PostgreSQL refuses offsets beyond +-15:59 that Python parses.
+            return parsed.astimezone(datetime.UTC)
+        except OverflowError as exc:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from exc
 
 
 class DateOrDateTimeFilter(filters.Filter):

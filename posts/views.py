@@ -163,7 +163,8 @@ class CategoryViewSet(viewsets.ModelViewSet):
 
     serializer_class = CategorySerializer
     lookup_field = "slug"
-    permission_classes = [IsStaffOrReadOnly]
+    # IsAuthenticatedOrReadOnly first: anonymous writes are 401, and the schema shows reads as public.
+    permission_classes = [IsAuthenticatedOrReadOnly, IsStaffOrReadOnly]
 
     def get_queryset(self) -> QuerySet:
         public = Q(posts__status="published", posts__published_at__lte=timezone.now())

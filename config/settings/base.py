@@ -71,6 +71,7 @@ MIDDLEWARE = [
     # First, so that every response (413s and JSON errors included) carries the request id.
     "config.request_id.RequestIdMiddleware",
     "config.middleware.RequestBodyLimitMiddleware",
+    "config.middleware.NullByteMiddleware",
     "config.middleware.ApiExceptionMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -184,6 +185,8 @@ STORAGES = {
 # 2.5 MB: RequestBodyLimitMiddleware refuses larger bodies before anything parses them.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 APPEND_SLASH = True
+# JSON under /api/ (an HTML page elsewhere), like every other error there.
+CSRF_FAILURE_VIEW = "config.views.csrf_failure"
 
 # --- Security headers (every environment) -----------------------------------------------
 
