@@ -15,6 +15,8 @@ trap stop_live_server EXIT
 recreate_database "$DB"
 live_server_env "$DB" "$PORT"
 .venv/bin/python manage.py migrate --noinput -v 0
+# Production serves static files from the manifest (error pages use them too).
+.venv/bin/python manage.py collectstatic --noinput -v 0
 .venv/bin/python manage.py shell -v 0 <scripts/fuzz_setup.py
 start_live_server "$DB" "$PORT" "$OUT/gunicorn.log"
 
@@ -27,7 +29,8 @@ status=0
 # A 5xx that schemathesis did not attribute still leaves a traceback in the server log.
 if grep -q "Traceback" "$OUT/gunicorn.log"; then
   echo "fuzz: the server logged tracebacks:" >&2
-  grep -B2 -A25 "Traceback" "$OUT/gunicorn.log" | head -n 120 >&2
+  grep -B2 -A25 "Traceback" "$OUT/gunicorn.log" >"$OUT/tracebacks.txt" || true
+  head -n 120 "$OUT/tracebacks.txt" >&2
   status=1
 fi
 echo "fuzz: reports and server log in $OUT"

@@ -13,6 +13,7 @@
 #   REALWORLD_CACHE  where the Bruno CLI is installed, outside the repository
 #                    (default ${XDG_CACHE_HOME:-~/.cache}/blog-realworld)
 #   REALWORLD_KEEP_DB=1  keep the database afterwards (to look at what the suite wrote)
+#   REALWORLD_FOLDERS    space-separated folders to run (default: all of them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -86,6 +87,7 @@ cd "$suite/bruno"
 for dir in */; do
   folder=${dir%/}
   [ "$folder" = environments ] && continue
+  if [ -n "${REALWORLD_FOLDERS:-}" ] && [[ " $REALWORLD_FOLDERS " != *" $folder "* ]]; then continue; fi
   echo "--- $folder"
   if ! timeout 300 "$bru" run "$folder" --env local --env-var "host=$host" --sandbox safe \
     --reporter-json "$work/$folder.json" >"$work/$folder.log" 2>&1; then

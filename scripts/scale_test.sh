@@ -17,6 +17,7 @@ PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
 SCALE_DB=${SCALE_DB:-blog_d_scale}
 REDIS_URL=${SCALE_REDIS_URL:-redis://127.0.0.1:6379/4}
 NGINX_PORT=${SCALE_NGINX_PORT:-8140}
+export PGOPTIONS="-c client_min_messages=warning"  # no NOTICEs from DROP IF EXISTS
 read -r -a APP_PORTS <<<"${SCALE_APP_PORTS:-8141 8142}"
 
 work=$(mktemp -d /tmp/blog-scale.XXXXXX)
