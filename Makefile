@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: help install run serve migrate demo superuser test test-postgres lint format schema check-deploy clean
+.PHONY: help install run serve migrate demo superuser test test-postgres lint format schema check-deploy scale-test backup-test clean
 
 help:  ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -60,6 +60,12 @@ check-deploy: install  ## Django's deployment checks with production settings
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-check-deploy-dummy-secret-key-0123456789-abcdefghijklmnop} \
 	DJANGO_ALLOWED_HOSTS=$${DJANGO_ALLOWED_HOSTS:-blog.example.com} \
 	$(MANAGE) check --deploy --fail-level WARNING
+
+scale-test: install  ## Two gunicorn servers behind nginx on one PostgreSQL and Redis: shared state, failover
+	timeout 300 scripts/scale_test.sh
+
+backup-test: install  ## pg_dump a seeded database, restore it into another, compare row counts
+	timeout 300 scripts/backup_test.sh
 
 clean:  ## Remove the virtualenv, caches and the local SQLite database
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles db.sqlite3*
