@@ -1,0 +1,90 @@
+"""Races on PostgreSQL: many likes of one post, one title twice, follows and unfollows."""
+
+from concurrent.futures import ThreadPoolExecutor
+from threading import Barrier
+
+import pytest
+from django.db import connections
+
+from accounts.models import Follow
+from accounts.tests.factories import UserFactory
+from conftest import client_for
+from posts.models import Like, Post
+from posts.tests.factories import PostFactory
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
+
+
+def run_at_once(count: int, request) -> list:
+    """Run ``request(i)`` in ``count`` threads released together, each on its own
+    database connection, as separate workers would."""
+    barrier = Barrier(count)
+
+    def worker(i):
+        try:
+            barrier.wait(timeout=10)
+            return request(i)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(worker, range(count), timeout=60))
+
+
+def test_many_users_liking_twice_leave_an_exact_count(postgres_only):
+    post = PostFactory()
+    users = UserFactory.create_batch(8)
+    clients = [client_for(user) for user in users]
+
+    def like(i):
+        return clients[i // 2].post(f"/api/v1/posts/{post.slug}/like/").status_code
+
+    codes = run_at_once(16, like)
+    assert codes == [200] * 16
+    post.refresh_from_db()
+    assert post.like_count == Like.objects.filter(post=post).count() == 8
+
+
+def test_liking_and_unliking_at_once_keeps_the_count_true(postgres_only):
+    post = PostFactory()
+    clients = [client_for(user) for user in UserFactory.create_batch(6)]
+
+    def toggle(i):
+        client = clients[i % 6]
+        method = client.post if i < 6 else client.delete
+        return method(f"/api/v1/posts/{post.slug}/like/").status_code
+
+    codes = run_at_once(12, toggle)
+    assert set(codes) == {200}, codes
+    post.refresh_from_db()
+    assert post.like_count == Like.objects.filter(post=post).count()
+
+
+def test_two_posts_with_one_title_at_once_get_unique_slugs(postgres_only):
+    clients = [client_for(user) for user in UserFactory.create_batch(6)]
+
+    def create(i):
+        response = clients[i].post("/api/v1/posts/", {"title": "Breaking news", "body": "b"}, format="json")
+        return response.status_code, response.json().get("slug")
+
+    results = run_at_once(6, create)
+    assert [code for code, _ in results] == [201] * 6, results
+    slugs = [slug for _, slug in results]
+    assert len(set(slugs)) == 6 and "breaking-news" in slugs
+    assert set(Post.objects.values_list("slug", flat=True)) == set(slugs)
+
+
+def test_concurrent_follow_and_unfollow_never_fail(postgres_only):
+    star = UserFactory(username="star")
+    fans = UserFactory.create_batch(4)
+    clients = [client_for(user) for user in fans]
+
+    def follow(i):
+        client = clients[i % 4]
+        method = client.post if i % 3 else client.delete
+        return method("/api/v1/users/star/follow/").status_code
+
+    codes = run_at_once(12, follow)
+    assert set(codes) == {200}, codes
+    count = Follow.objects.filter(followed=star).count()
+    assert client_for(None).get("/api/v1/users/star/").data["follower_count"] == count <= 4
