@@ -168,7 +168,10 @@ def _blacklist_once(token: RefreshToken) -> None:
 
 def _active_user_for(token: RefreshToken) -> User:
     user_id = token.payload.get(jwt_settings.USER_ID_CLAIM)
-    user = User.objects.filter(**{jwt_settings.USER_ID_FIELD: user_id}).first()
+    try:
+        user = User.objects.filter(**{jwt_settings.USER_ID_FIELD: user_id}).first()
+    except (ValueError, TypeError, OverflowError) as exc:  # a claim that is no user id
+        raise InvalidToken("No active account found for the given token.") from exc
     if user is None or not jwt_settings.USER_AUTHENTICATION_RULE(user):
         raise InvalidToken("No active account found for the given token.")
     return user

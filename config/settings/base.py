@@ -217,7 +217,7 @@ AUTH_THROTTLE_RATE = env("DJANGO_AUTH_THROTTLE_RATE", default="20/minute")
 REST_FRAMEWORK = {
     # JWT first: its WWW-Authenticate header makes unauthenticated requests 401, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "accounts.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
