@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: help install run serve migrate demo superuser test test-postgres lint format schema check-deploy scale-test backup-test clean
+.PHONY: help install run serve migrate demo superuser test test-postgres lint format schema check-deploy scale-test backup-test realworld clean
 
 help:  ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -66,6 +66,9 @@ scale-test: install  ## Two gunicorn servers behind nginx on one PostgreSQL and 
 
 backup-test: install  ## pg_dump a seeded database, restore it into another, compare row counts
 	timeout 300 scripts/backup_test.sh
+
+realworld: install  ## The RealWorld (Conduit) API suite (../shared/realworld, Bruno CLI) against gunicorn on PostgreSQL
+	timeout 900 scripts/realworld.sh
 
 clean:  ## Remove the virtualenv, caches and the local SQLite database
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles db.sqlite3*

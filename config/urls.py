@@ -26,6 +26,8 @@ api_v1 = [
 
 urlpatterns = [
     path("api/v1/", include(api_v1)),
+    # The RealWorld (Conduit) API, for its many frontends: see conduit/.
+    path("api/", include("conduit.urls")),
     re_path(r"^api(?:/.*)?$", views.api_not_found),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),

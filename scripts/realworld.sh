@@ -46,14 +46,15 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-echo "==> Bruno CLI $bru_version in $cache"
+echo "==> [${SECONDS}s] Bruno CLI $bru_version in $cache"
 bru="$cache/node_modules/.bin/bru"
-if [ "$("$bru" --version 2>/dev/null)" != "$bru_version" ]; then
+installed=$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "$cache/node_modules/@usebruno/cli/package.json" 2>/dev/null || true)
+if [ "$installed" != "$bru_version" ] || [ ! -x "$bru" ]; then
   mkdir -p "$cache"
   npm install --prefix "$cache" --no-audit --no-fund --loglevel=error "@usebruno/cli@$bru_version" >/dev/null
 fi
 
-echo "==> Database $db (throwaway)"
+echo "==> [${SECONDS}s] Database $db (throwaway)"
 psql -q -v ON_ERROR_STOP=1 "$pg/postgres" \
   -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" -c "CREATE DATABASE \"$db\"" >/dev/null
 
@@ -67,10 +68,10 @@ export DJANGO_SECURE_SSL_REDIRECT=false
 export DJANGO_AUTH_THROTTLE_RATE=10000/minute
 export DJANGO_LOG_LEVEL=WARNING
 
-echo "==> Migrate"
+echo "==> [${SECONDS}s] Migrate"
 .venv/bin/python manage.py migrate --noinput >"$work/migrate.log" 2>&1 || { cat "$work/migrate.log" >&2; exit 1; }
 
-echo "==> gunicorn on $host"
+echo "==> [${SECONDS}s] gunicorn on $host"
 .venv/bin/gunicorn config.wsgi:application --bind "127.0.0.1:$port" --workers 2 \
   --timeout 30 --graceful-timeout 5 >"$work/gunicorn.log" 2>&1 &
 server_pid=$!
@@ -81,7 +82,7 @@ for _ in $(seq 100); do
 done
 curl -fsS -o /dev/null --max-time 2 "$host/healthz" || { cat "$work/gunicorn.log" >&2; exit 1; }
 
-echo "==> Suite: $suite/bruno"
+echo "==> [${SECONDS}s] Suite: $suite/bruno"
 status=0
 cd "$suite/bruno"
 for dir in */; do
@@ -97,7 +98,7 @@ for dir in */; do
 done
 cd "$root"
 
-echo "==> Summary"
+echo "==> [${SECONDS}s] Summary"
 if ! .venv/bin/python - "$work" <<'PY'; then status=1; fi
 import json
 import pathlib
@@ -110,7 +111,12 @@ for report in sorted(pathlib.Path(sys.argv[1]).glob("*.json")):
         for result in run.get("results", []):
             name = f"{report.stem}/{result.get('test', {}).get('filename', '?')}"
             asserts = result.get("assertionResults") or []
-            tests = result.get("testResults") or []
+            # expect() in the .bru scripts: a failure shows up as a failed script result.
+            tests = [
+                *(result.get("testResults") or []),
+                *(result.get("preRequestTestResults") or []),
+                *(result.get("postResponseTestResults") or []),
+            ]
             bad_asserts = [a for a in asserts if a.get("status") != "pass"]
             bad_tests = [t for t in tests if t.get("status") != "pass"]
             totals["requests"] += 1
@@ -118,7 +124,7 @@ for report in sorted(pathlib.Path(sys.argv[1]).glob("*.json")):
             totals["failed_assertions"] += len(bad_asserts)
             totals["tests"] += len(tests)
             totals["failed_tests"] += len(bad_tests)
-            if bad_asserts or bad_tests or result.get("error"):
+            if bad_asserts or bad_tests or result.get("error") or result.get("status") == "error":
                 totals["failed_requests"] += 1
                 details = [f"{a.get('lhsExpr')} {a.get('rhsExpr')}: {a.get('error')}" for a in bad_asserts]
                 details += [f"{t.get('description')}: {t.get('error')}" for t in bad_tests]
@@ -132,7 +138,7 @@ for name, details in failures:
 print(
     f"requests: {totals['requests'] - totals['failed_requests']}/{totals['requests']} passed; "
     f"assertions: {totals['assertions'] - totals['failed_assertions']}/{totals['assertions']} passed; "
-    f"tests: {totals['tests'] - totals['failed_tests']}/{totals['tests']} passed"
+    f"script tests/checks failed: {totals['failed_tests']}"
 )
 sys.exit(1 if failures or totals["requests"] == 0 else 0)
 PY

@@ -64,6 +64,7 @@ LOCAL_APPS = [
     "accounts",
     "posts",
     "web",
+    "conduit",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -137,6 +138,9 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Anonymous post list and detail responses from the cache, invalidated by every write
+# (posts.caching). Only with a cache every process shares; DJANGO_RESPONSE_CACHE overrides.
+POSTS_RESPONSE_CACHE = env.bool("DJANGO_RESPONSE_CACHE", default=bool(REDIS_URL))
 
 # --- Passwords ------------------------------------------------------------------------
 

@@ -1,0 +1,327 @@
+"""The RealWorld (Conduit) API over our accounts and posts: same rows, same rules.
+
+Articles are posts, favorites are likes, the feed is our feed and profiles are our users;
+writes go through ``posts.services`` and the permission classes of ``posts``. Every view
+answers RealWorld's envelopes and ``{"errors": {...}}`` bodies (see ``conduit.exceptions``).
+"""
+
+from typing import Any
+
+from django.contrib.auth.hashers import make_password
+from django.db import IntegrityError, transaction
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.tokens import AccessToken
+
+from accounts.models import Follow, User
+from accounts.throttles import AuthRateThrottle
+from conduit import querysets
+from conduit.authentication import ConduitTokenAuthentication
+from conduit.exceptions import (
+    Conflict,
+    InvalidCredentials,
+    Unprocessable,
+    conduit_exception_handler,
+    forbidden,
+    not_found,
+)
+from conduit.pagination import paginate
+from conduit.serializers import (
+    ArticleListSerializer,
+    ArticleSerializer,
+    ArticleWriteSerializer,
+    CommentSerializer,
+    CommentWriteSerializer,
+    LoginSerializer,
+    ProfileSerializer,
+    RegistrationSerializer,
+    UserSerializer,
+    UserUpdateSerializer,
+)
+from posts import services
+from posts.models import Comment, Post
+from posts.permissions import CommentPermission, IsAuthorOrStaffOrReadOnly
+from posts.services import normalise_tag_names
+
+
+class ConduitView(APIView):
+    """Base: ``Token`` auth only (no session, so no CSRF), JSON in and out, RealWorld errors.
+
+    Left out of the /api/v1/ OpenAPI schema: RealWorld publishes its own.
+    """
+
+    authentication_classes = [ConduitTokenAuthentication]
+    permission_classes = [IsAuthenticatedOrReadOnly]
+    parser_classes = [JSONParser]
+    renderer_classes = [JSONRenderer]
+    schema = None
+
+    def get_exception_handler(self):
+        return conduit_exception_handler
+
+    def envelope(self, key: str) -> dict[str, Any]:
+        """The object under ``key`` in the request body (``{"user": {...}}``), or a 422."""
+        data = self.request.data
+        inner = data.get(key) if isinstance(data, dict) else None
+        if not isinstance(inner, dict):
+            raise Unprocessable({key: ["is missing"]})
+        return inner
+
+
+def _valid(serializer) -> Any:
+    if not serializer.is_valid():
+        raise Unprocessable(serializer.errors)
+    return serializer
+
+
+def _user_response(user: User, token: Any, status_code: int = status.HTTP_200_OK) -> Response:
+    return Response({"user": UserSerializer(user, context={"token": token}).data}, status=status_code)
+
+
+# --- Users and profiles -----------------------------------------------------------------------
+
+
+class RegistrationView(ConduitView):
+    """``POST /api/users``: sign up. 409 when the username or email is taken (any case)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [AuthRateThrottle]
+    throttle_scope = "conduit-register"
+
+    def post(self, request: Request) -> Response:
+        serializer = RegistrationSerializer(data=self.envelope("user"))
+        if not serializer.is_valid():
+            errors = serializer.errors
+            codes = {getattr(detail, "code", None) for details in errors.values() for detail in details}
+            raise Conflict(errors) if codes == {"taken"} else Unprocessable(errors)
+        try:
+            user = serializer.save()
+        except ValidationError as exc:  # lost a race for the username or email
+            raise Conflict(exc.detail) from exc
+        return _user_response(user, AccessToken.for_user(user), status.HTTP_201_CREATED)
+
+
+class LoginView(ConduitView):
+    """``POST /api/users/login``: email (any case) and password for a token; 401 otherwise."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [AuthRateThrottle]
+    throttle_scope = "conduit-login"
+
+    def get_authenticate_header(self, request: Request) -> str:
+        # Bad credentials are a 401 with a challenge; without one DRF would answer 403.
+        return ConduitTokenAuthentication().authenticate_header(request)
+
+    def post(self, request: Request) -> Response:
+        credentials = _valid(LoginSerializer(data=self.envelope("user"))).validated_data
+        user = User.objects.filter(email__iexact=credentials["email"], is_active=True).first()
+        if user is None:
+            make_password(credentials["password"])  # as long as a real check: no user enumeration
+            raise InvalidCredentials()
+        if not user.check_password(credentials["password"]):
+            raise InvalidCredentials()
+        return _user_response(user, AccessToken.for_user(user))
+
+
+class CurrentUserView(ConduitView):
+    """``GET``/``PUT /api/user``: the caller, with the token they sent."""
+
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "conduit-user-update"
+
+    def get_throttles(self) -> list:
+        # Changing the password needs no old password in RealWorld: throttle the writes.
+        return [AuthRateThrottle()] if self.request.method == "PUT" else []
+
+    def get(self, request: Request) -> Response:
+        return _user_response(request.user, request.auth)
+
+    def put(self, request: Request) -> Response:
+        serializer = _valid(UserUpdateSerializer(request.user, data=self.envelope("user"), partial=True))
+        user = serializer.save()
+        return _user_response(user, request.auth)
+
+
+def _profile(request: Request, username: str) -> User:
+    user = querysets.profiles_for(request.user).filter(username__iexact=username).first()
+    if user is None:
+        raise not_found("profile")
+    return user
+
+
+def _profile_response(user: User, *, following: bool | None = None) -> Response:
+    context = {} if following is None else {"following": following}
+    return Response({"profile": ProfileSerializer(user, context=context).data})
+
+
+class ProfileView(ConduitView):
+    """``GET /api/profiles/{username}``: anyone's public profile (username in any case)."""
+
+    permission_classes = [AllowAny]
+
+    def get(self, request: Request, username: str) -> Response:
+        return _profile_response(_profile(request, username))
+
+
+class FollowView(ConduitView):
+    """``POST``/``DELETE /api/profiles/{username}/follow``. Idempotent; never oneself."""
+
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request: Request, username: str) -> Response:
+        target = _profile(request, username)
+        if target.pk == request.user.pk:
+            raise Unprocessable({"profile": ["cannot follow yourself"]})
+        try:
+            with transaction.atomic():
+                Follow.objects.get_or_create(follower=request.user, followed=target)
+        except IntegrityError:
+            pass  # a concurrent request created the same follow: the outcome is the same
+        return _profile_response(target, following=True)
+
+    def delete(self, request: Request, username: str) -> Response:
+        target = _profile(request, username)
+        Follow.objects.filter(follower=request.user, followed=target).delete()
+        return _profile_response(target, following=False)
+
+
+# --- Articles ------------------------------------------------------------------------------------
+
+
+def _article(request: Request, slug: str) -> Post:
+    """The post ``slug`` if the caller may see it (public, or their own, or staff)."""
+    visible = Post.objects.visible_to(request.user)
+    post = querysets.articles_for(request.user, visible=visible).filter(slug=slug).first()
+    if post is None:
+        raise not_found("article")
+    return post
+
+
+def _article_response(request: Request, slug: str, status_code: int = status.HTTP_200_OK) -> Response:
+    return Response({"article": ArticleSerializer(_article(request, slug)).data}, status=status_code)
+
+
+def _articles_response(request: Request, posts) -> Response:
+    page, count = paginate(request, posts)
+    return Response({"articles": ArticleListSerializer(page, many=True).data, "articlesCount": count})
+
+
+class ArticlesView(ConduitView):
+    """``GET /api/articles``: public posts, newest first, filtered by ``tag``, ``author`` or
+    ``favorited`` (a username); ``POST``: publish a new article."""
+
+    def get(self, request: Request) -> Response:
+        posts = querysets.articles_for(request.user)
+        params = request.query_params
+        if tag := params.get("tag"):
+            slugs = list(normalise_tag_names([tag]))
+            posts = posts.filter(tags__slug=slugs[0]) if slugs else posts.none()
+        if author := params.get("author"):
+            posts = posts.filter(author__username__iexact=author)
+        if favorited := params.get("favorited"):
+            posts = posts.filter(likes__user__username__iexact=favorited)
+        return _articles_response(request, posts)
+
+    def post(self, request: Request) -> Response:
+        serializer = _valid(
+            ArticleWriteSerializer(data=self.envelope("article"), context={"author": request.user})
+        )
+        post = serializer.save()
+        return _article_response(request, post.slug, status.HTTP_201_CREATED)
+
+
+class FeedView(ConduitView):
+    """``GET /api/articles/feed``: public posts by the authors the caller follows."""
+
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request: Request) -> Response:
+        return _articles_response(request, querysets.feed_for(request.user))
+
+
+class ArticleView(ConduitView):
+    """``GET``/``PUT``/``DELETE /api/articles/{slug}``. Only the author or staff may change it."""
+
+    def _changeable(self, request: Request, slug: str) -> Post:
+        post = _article(request, slug)
+        if not IsAuthorOrStaffOrReadOnly().has_object_permission(request, self, post):
+            raise forbidden("article")
+        return post
+
+    def get(self, request: Request, slug: str) -> Response:
+        return _article_response(request, slug)
+
+    def put(self, request: Request, slug: str) -> Response:
+        post = self._changeable(request, slug)
+        _valid(ArticleWriteSerializer(post, data=self.envelope("article"), partial=True)).save()
+        return _article_response(request, slug)
+
+    def delete(self, request: Request, slug: str) -> Response:
+        self._changeable(request, slug).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class FavoriteView(ConduitView):
+    """``POST``/``DELETE /api/articles/{slug}/favorite``: like or unlike. Idempotent."""
+
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request: Request, slug: str) -> Response:
+        services.like_post(user=request.user, post=_article(request, slug))
+        return _article_response(request, slug)
+
+    def delete(self, request: Request, slug: str) -> Response:
+        services.unlike_post(user=request.user, post=_article(request, slug))
+        return _article_response(request, slug)
+
+
+# --- Comments and tags -------------------------------------------------------------------------
+
+
+class CommentsView(ConduitView):
+    """``GET /api/articles/{slug}/comments`` (oldest first) and ``POST`` (authenticated)."""
+
+    def get(self, request: Request, slug: str) -> Response:
+        comments = querysets.comments_for(request.user, _article(request, slug))
+        return Response({"comments": CommentSerializer(comments, many=True).data})
+
+    def post(self, request: Request, slug: str) -> Response:
+        post = _article(request, slug)
+        body = _valid(CommentWriteSerializer(data=self.envelope("comment"))).validated_data["body"]
+        comment = services.add_comment(post=post, author=request.user, body=body)
+        return Response({"comment": CommentSerializer(comment).data}, status=status.HTTP_201_CREATED)
+
+
+class CommentView(ConduitView):
+    """``DELETE /api/articles/{slug}/comments/{id}``: by the comment's author, the
+    article's author (moderation) or staff."""
+
+    permission_classes = [IsAuthenticated]
+
+    def delete(self, request: Request, slug: str, pk: int) -> Response:
+        post = _article(request, slug)
+        comment = Comment.objects.visible_to(request.user).filter(post=post, pk=pk).first()
+        if comment is None:
+            raise not_found("comment")
+        comment.post = post
+        if not CommentPermission().has_object_permission(request, self, comment):
+            raise forbidden("comment")
+        services.delete_comment(comment=comment)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TagsView(ConduitView):
+    """``GET /api/tags``: the names of tags on public posts, most used first."""
+
+    permission_classes = [AllowAny]
+
+    def get(self, request: Request) -> Response:
+        return Response({"tags": list(querysets.tag_names())})
