@@ -10,6 +10,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema_field
 from rest_framework.filters import BaseFilterBackend, OrderingFilter
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -50,18 +51,26 @@ class DateOrDateTimeFilter(filters.Filter):
     field_class = DateOrDateTimeField
 
 
+def _date_or_datetime_filter(lookup_expr: str, bound: str) -> DateOrDateTimeFilter:
+    # A plain string in the schema: "date-time" would make clients reject a bare date.
+    schema = {
+        "type": "string",
+        "description": f"ISO 8601 date or datetime, {bound}. A date means its midnight UTC; "
+        "a time without offset is UTC.",
+    }
+    return extend_schema_field(schema)(
+        DateOrDateTimeFilter(field_name="published_at", lookup_expr=lookup_expr)
+    )
+
+
 class PostFilter(filters.FilterSet):
     author = filters.CharFilter(method="filter_author", help_text="Author's username (any case).")
     tag = filters.CharFilter(
         method="filter_tag", help_text="A tag slug, or several comma-separated: any of them."
     )
     category = filters.CharFilter(field_name="category__slug", help_text="Category slug.")
-    published_after = DateOrDateTimeFilter(
-        field_name="published_at", lookup_expr="gte", help_text="ISO date or datetime, inclusive."
-    )
-    published_before = DateOrDateTimeFilter(
-        field_name="published_at", lookup_expr="lt", help_text="ISO date or datetime, exclusive."
-    )
+    published_after = _date_or_datetime_filter("gte", "inclusive")
+    published_before = _date_or_datetime_filter("lt", "exclusive")
 
     class Meta:
         model = Post
@@ -98,6 +107,10 @@ class PostOrderingFilter(OrderingFilter):
     pages never overlap."""
 
     ordering_fields = ["published_at", "title", "like_count", "comment_count"]
+    ordering_description = (
+        "Comma-separated keys among published_at, title, like_count, comment_count; prefix `-` for "
+        "descending. Default -published_at (relevance when searching); unknown keys are ignored."
+    )
 
     def get_ordering(self, request: Request, queryset: QuerySet, view: APIView):
         ordering = super().get_ordering(request, queryset, view)
