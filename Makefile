@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: help install run serve migrate demo superuser test test-postgres lint format schema check-deploy scale-test backup-test realworld clean
+.PHONY: help install run serve migrate demo superuser test test-browser test-postgres lint format schema check-deploy scale-test backup-test realworld clean
 
 help:  ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -38,8 +38,11 @@ run: demo  ## Install, migrate, load demo data once, serve on http://127.0.0.1:8
 superuser: migrate  ## Create an admin account interactively
 	$(MANAGE) createsuperuser
 
-test: install  ## Run the whole suite (SQLite unless DATABASE_URL is set)
+test: install  ## Run the whole suite (SQLite unless DATABASE_URL is set; browser tests when /usr/bin/chromium exists)
 	$(BIN)/pytest
+
+test-browser: install  ## Only the headless-Chromium tests of the web pages (needs /usr/bin/chromium)
+	BLOG_REQUIRE_BROWSER=1 $(BIN)/pytest -m browser web
 
 test-postgres: install  ## Run the suite on the local PostgreSQL (throwaway test database)
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/blog} $(BIN)/pytest

@@ -42,7 +42,7 @@ TIMEOUT_MS = 15_000
 if not Path(CHROMIUM).exists() and os.environ.get("BLOG_REQUIRE_BROWSER") != "1":
     pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
 
-sync_api = pytest.importorskip("playwright.sync_api")
+from playwright import sync_api  # noqa: E402  (pinned in requirements/dev.txt)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
