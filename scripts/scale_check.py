@@ -9,7 +9,8 @@ Shown here, each as a numbered check that fails the run when it does not hold:
    dead on the other;
 3. a post written through one server is read through the other at once (list and detail,
    after both were read once, so any cache is warm), and an edit likewise;
-4. the auth throttle counts requests made to both servers together;
+4. the auth throttle counts requests made to both servers together, and so do the
+   failed-login counters that lock an account out;
 5. nginx limits bodies (JSON 413), compresses JSON and serves static files;
 6. under load through nginx, stopping one server (its whole process group, SIGKILL, the
    worst case) loses no GET, nginx retrying it on the other server, and every write
@@ -151,17 +152,52 @@ def read_your_writes(args, checks: Checks, token: str) -> None:
 def throttling(args, checks: Checks) -> None:
     checks.section(f"the auth throttle ({args.throttle_limit}/minute) counts across both servers")
     # One client address for DRF (NUM_PROXIES=1 reads the last X-Forwarded-For entry),
-    # unused by the other checks; a user that does not exist, so no account is locked.
+    # unused by the other checks. Sign-up with an invalid body: throttled like the token
+    # endpoint, but no failed login, so the lockout below stays out of this.
     headers = {"X-Forwarded-For": "203.0.113.77"}
-    body = {"username": "nobody-at-all", "password": "wrong-password-123"}
     statuses = []
     for attempt in range(args.throttle_limit + 2):
         base = args.app[attempt % 2]
-        statuses.append(call(base, "POST", "/api/v1/auth/token/", body, headers=headers).status)
+        statuses.append(
+            call(base, "POST", "/api/v1/auth/register/", {"username": ""}, headers=headers).status
+        )
     allowed = statuses[: args.throttle_limit]
-    all_401 = all(status == 401 for status in allowed)
-    checks.expect(all_401, "the first ones, alternating servers, get 401", statuses)
+    all_400 = all(status == 400 for status in allowed)
+    checks.expect(all_400, "the first ones, alternating servers, are answered (400)", statuses)
     checks.expect(statuses[args.throttle_limit :] == [429, 429], "then both servers answer 429")
+
+
+def login_failures(args, checks: Checks) -> None:
+    limit = args.login_failure_limit
+    checks.section(f"failed logins ({limit} lock an account) count across both servers")
+    stamp = int(time.time())
+    victim = {
+        "username": f"victim{stamp}",
+        "email": f"victim{stamp}@example.com",
+        "password": "the-right-pass-77",
+    }
+    created = call(args.app[1], "POST", "/api/v1/auth/register/", victim)
+    checks.expect(created.status == 201, "sign up on app2", created.status)
+    statuses = []
+    for attempt in range(limit):
+        # A new address each time: the address throttle stays out of the way, the
+        # per-username counter is what is shown.
+        headers = {"X-Forwarded-For": f"198.51.100.{attempt + 1}"}
+        wrong = {"username": victim["username"], "password": f"wrong-{attempt}"}
+        statuses.append(
+            call(args.app[attempt % 2], "POST", "/api/v1/auth/token/", wrong, headers=headers).status
+        )
+    checks.expect(statuses[0] == 401, "wrong passwords, alternating servers", statuses)
+    right = {"username": victim["username"], "password": victim["password"]}
+    locked = call(
+        args.app[1], "POST", "/api/v1/auth/token/", right, headers={"X-Forwarded-For": "198.51.100.99"}
+    )
+    detail = locked.json().get("detail", "") if locked.body.startswith(b"{") else ""
+    checks.expect(
+        locked.status == 429 and "failed login" in detail,
+        "then even the right password is locked out",
+        detail,
+    )
 
 
 def proxy_features(args, checks: Checks, token: str) -> None:
@@ -254,6 +290,7 @@ def main() -> int:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--static-root", default="staticfiles")
     parser.add_argument("--throttle-limit", type=int, default=5)
+    parser.add_argument("--login-failure-limit", type=int, default=3)
     parser.add_argument("--load-seconds", type=float, default=8)
     parser.add_argument("--kill-after", type=float, default=3)
     parser.add_argument("--readers", type=int, default=4)
@@ -273,6 +310,7 @@ def main() -> int:
     pair = tokens(args, checks, user)
     read_your_writes(args, checks, pair["access"])
     throttling(args, checks)
+    login_failures(args, checks)
     proxy_features(args, checks, pair["access"])
     load_and_failover(args, checks, pair["access"])
     print(f"\n{'FAILED' if checks.failures else 'all checks passed'} ({checks.failures} failure(s))")
