@@ -115,7 +115,7 @@ async function save(status) {
     const created = !current;
     fill(post);
     if (created) history.replaceState(null, "", `/write/${encodeURIComponent(post.slug)}/`);
-    if (post.status === "published") {
+    if (post.status !== "draft") {
       location.assign(`/posts/${encodeURIComponent(post.slug)}/`);
       return;
     }

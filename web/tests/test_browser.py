@@ -81,6 +81,7 @@ def open_page(chromium, live_server):
 
     def _open(javascript: bool = True, **options) -> Watched:
         options.setdefault("viewport", {"width": 1280, "height": 860})
+        options.setdefault("timezone_id", settings.TIME_ZONE)  # the browser's local time = the server's
         context = chromium.new_context(base_url=live_server.url, java_script_enabled=javascript, **options)
         context.set_default_timeout(TIMEOUT_MS)
         page = context.new_page()
@@ -385,3 +386,36 @@ def test_phone_and_dark_mode_screenshots(open_page):
     width = phone.page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, "the post page scrolls sideways on a phone"
     phone.page.screenshot(path=DOCS / "screenshot-post-phone-dark.png", full_page=False)
+
+
+def test_schedule_then_delete_a_post(open_page):
+    UserFactory(username="planner")
+    watched = open_page()
+    page = watched.page
+    log_in(page, "planner", next_path="/write/")
+    page.get_by_label("Title").fill("Tomorrow's announcement")
+    page.get_by_label("Body").fill("Not yet.")
+    tomorrow = (timezone.localtime() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    page.get_by_label("Publish at").fill(tomorrow)
+    page.get_by_role("button", name="Publish").click()
+    page.wait_for_url("**/posts/tomorrows-announcement/")
+    sync_api.expect(page.locator(".status-banner")).to_contain_text("Scheduled for")
+    post = Post.objects.get(slug="tomorrows-announcement")
+    assert post.display_status == "scheduled"
+
+    visitor = open_page()
+    visitor.page.goto("/")
+    sync_api.expect(visitor.page.locator("main")).not_to_contain_text("Tomorrow's announcement")
+
+    page.goto("/me/")
+    page.get_by_role("button", name="Scheduled").click()
+    sync_api.expect(page.locator(".my-post .badge")).to_have_text("Scheduled")
+    page.get_by_role("link", name="Edit “Tomorrow's announcement”").click()
+    sync_api.expect(page.get_by_label("Publish at")).to_have_value(tomorrow)
+    delete = page.get_by_role("button", name="Delete")
+    delete.click()
+    sync_api.expect(page.get_by_role("button", name="Really delete?")).to_be_visible()
+    page.get_by_role("button", name="Really delete?").click()
+    page.wait_for_url("**/me/")
+    sync_api.expect(page.locator("[data-status]")).to_have_text("No posts yet. Write your first one!")
+    assert not Post.objects.filter(slug="tomorrows-announcement").exists()

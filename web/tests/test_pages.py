@@ -406,3 +406,13 @@ def test_signup_page_redirects_a_logged_in_user(client, author):
     assert client.get("/signup/").status_code == 200
     client.force_login(author)
     assert client.get("/signup/")["Location"] == "/me/"
+
+
+def test_server_error_page_is_styled_and_needs_no_database(rf, django_assert_num_queries):
+    from config.views import server_error
+
+    with django_assert_num_queries(0):
+        response = server_error(rf.get("/posts/x/"))
+    assert response.status_code == 500
+    html = response.content.decode()
+    assert "Something went wrong" in html and "/static/css/site.css" in html
