@@ -7,7 +7,7 @@ answers RealWorld's envelopes and ``{"errors": {...}}`` bodies (see ``conduit.ex
 
 from typing import Any
 
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth import authenticate
 from django.db import IntegrityError, transaction
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import Follow, User
-from accounts.throttles import AuthRateThrottle
+from accounts.throttles import AuthRateThrottle, LoginLockedOut
 from conduit import querysets
 from conduit.authentication import ConduitTokenAuthentication
 from conduit.exceptions import (
@@ -122,11 +122,14 @@ class LoginView(ConduitView):
 
     def post(self, request: Request) -> Response:
         credentials = _valid(LoginSerializer(data=self.envelope("user"))).validated_data
-        user = User.objects.filter(email__iexact=credentials["email"], is_active=True).first()
-        if user is None:
-            make_password(credentials["password"])  # as long as a real check: no user enumeration
-            raise InvalidCredentials()
-        if not user.check_password(credentials["password"]):
+        email, password = credentials["email"], credentials["password"]
+        # Through authenticate(), so the brute-force lockout (django-axes) counts these
+        # attempts as it does /api/v1/'s; an unknown email still costs a password hash.
+        match = User.objects.filter(email__iexact=email).values_list("username", flat=True).first()
+        user = authenticate(request, username=match or email, password=password)
+        if user is None or user.email.casefold() != email.casefold():
+            if getattr(request, "axes_locked_out", False):
+                raise LoginLockedOut()
             raise InvalidCredentials()
         return _user_response(user, AccessToken.for_user(user))
 

@@ -235,3 +235,32 @@ def test_cannot_follow_oneself_or_follow_anonymously(author, anon_client):
     assert anonymous.status_code == 401
     assert anonymous.json() == {"errors": {"token": ["is missing"]}}
     assert not Follow.objects.exists()
+
+
+def test_repeated_failed_logins_lock_the_account_out(anon_client, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    UserFactory(username="jake", email="jake@jake.jake")
+
+    def login(password):
+        return anon_client.post(
+            "/api/users/login", {"user": {"email": "jake@jake.jake", "password": password}}, format="json"
+        )
+
+    # The attempt that reaches the limit is already refused, and so is the right password.
+    assert [login("wrong-password").status_code for _ in range(3)] == [401, 401, 429]
+    locked = login(PASSWORD)
+
+    assert locked.status_code == 429
+    assert list(locked.json()["errors"]) == ["throttled"]
+    assert "Retry-After" in locked
+
+
+def test_email_login_never_matches_a_username(anon_client):
+    # Usernames may contain "@": an email nobody has must not log in the user so named.
+    UserFactory(username="jake@jake.jake", email="other@example.com")
+
+    response = anon_client.post(
+        "/api/users/login", {"user": {"email": "jake@jake.jake", "password": PASSWORD}}, format="json"
+    )
+
+    assert response.status_code == 401
