@@ -11,11 +11,12 @@ from typing import Any
 
 from anyascii import anyascii
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, OuterRef, Subquery, Value
+from django.db.models import Count, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils.text import slugify
 
 from accounts.models import User
+from posts import rendering
 from posts.models import Comment, Like, Post, Tag
 
 SLUG_MAX_LENGTH = 200
@@ -53,7 +54,9 @@ def set_tags(*, post: Post, names: Iterable[str]) -> None:
         existing = set(Tag.objects.filter(slug__in=wanted).values_list("slug", flat=True))
         missing = [Tag(slug=slug, name=name) for slug, name in wanted.items() if slug not in existing]
         Tag.objects.bulk_create(missing, ignore_conflicts=True)
-    post.tags.set(Tag.objects.filter(slug__in=wanted))
+    # By name too: a tag made elsewhere (admin) may have this name under another slug, and
+    # then the insert above was skipped as a conflict on the unique name.
+    post.tags.set(Tag.objects.filter(Q(slug__in=wanted) | Q(name__in=wanted.values())))
 
 
 def _save_with_unique_slug(post: Post) -> None:
@@ -87,6 +90,12 @@ def create_post(*, author: User, tags: Iterable[str] | None = None, **fields: An
 @transaction.atomic
 def update_post(*, post: Post, tags: Iterable[str] | None = None, **fields: Any) -> Post:
     """Apply ``fields`` (never the slug, author or counters) and, if given, the tags."""
+    if (
+        "body" in fields
+        and "excerpt" not in fields
+        and post.excerpt == rendering.make_excerpt(post.body_html)
+    ):
+        post.excerpt = ""  # derived from the old body, not written: derive it from the new one
     for name, value in fields.items():
         setattr(post, name, value)
     post.save()

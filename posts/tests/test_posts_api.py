@@ -80,6 +80,12 @@ class TestCreate:
         assert response.data["category"] == {"slug": "python", "name": "Python"}
         assert sorted(response.data["tags"]) == ["django", "web-dev"]
 
+    def test_tag_named_like_an_existing_tag_with_another_slug(self, author_client):
+        TagFactory(name="Python", slug="python-lang")
+        response = new_post(author_client, tags=["Python", "new"])
+        assert response.status_code == 201
+        assert sorted(response.data["tags"]) == ["new", "python-lang"]
+
     def test_unknown_category_is_400(self, author_client):
         response = new_post(author_client, category="nope")
         assert response.status_code == 400 and "category" in response.data
@@ -94,6 +100,8 @@ class TestCreate:
             ({"body": "   \n "}, "body"),
             ({"tags": [f"t{i}" for i in range(21)]}, "tags"),
             ({"tags": ["x" * 51]}, "tags"),
+            ({"body": "x" * 100_001}, "body"),
+            ({"excerpt": "x" * 501}, "excerpt"),
             ({"tags": "not-a-list"}, "tags"),
             ({"tags": ["ok", "  "]}, "tags"),
             ({"status": "scheduled"}, "status"),
@@ -425,6 +433,14 @@ class TestBody:
         assert excerpt.startswith("Heading The first paragraph.")
         assert "<" not in excerpt and "**" not in excerpt
         assert len(excerpt) <= 281 and excerpt.endswith("…")
+
+    def test_derived_excerpt_follows_a_body_edit_but_a_written_one_stays(self, author_client):
+        slug = new_post(author_client, body="First version.").data["slug"]
+        response = author_client.patch(detail_url(slug), {"body": "Second version."})
+        assert response.data["excerpt"] == "Second version."
+        author_client.patch(detail_url(slug), {"excerpt": "Hand written."})
+        response = author_client.patch(detail_url(slug), {"body": "Third version."})
+        assert response.data["excerpt"] == "Hand written."
 
     def test_given_excerpt_is_kept(self, author_client):
         assert new_post(author_client, excerpt="Mine.").data["excerpt"] == "Mine."
