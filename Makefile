@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: help install run serve migrate demo superuser test test-browser test-postgres lint format schema check-deploy scale-test backup-test realworld clean
+.PHONY: help install run serve migrate demo superuser test test-browser test-postgres lint format schema check-deploy scale-test backup-test realworld fuzz chaos clean
 
 help:  ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -72,6 +72,12 @@ backup-test: install  ## pg_dump a seeded database, restore it into another, com
 
 realworld: install  ## The RealWorld (Conduit) API suite (../shared/realworld, Bruno CLI) against gunicorn on PostgreSQL
 	timeout 900 scripts/realworld.sh
+
+fuzz: install  ## Schemathesis (schemathesis.toml) against the schema on gunicorn + PostgreSQL, two users
+	timeout 1200 scripts/fuzz.sh
+
+chaos: install  ## Write load on gunicorn + PostgreSQL while PostgreSQL stops for 4 s: 503s, recovery, no lost 201
+	timeout 300 $(BIN)/python scripts/chaos.py
 
 clean:  ## Remove the virtualenv, caches and the local SQLite database
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles db.sqlite3*
