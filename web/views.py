@@ -21,7 +21,6 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect, ensure_csrf_cookie
@@ -53,9 +52,19 @@ def _paginate(request: HttpRequest, queryset: QuerySet, per_page: int = PAGE_SIZ
         raise Http404("No such page.") from exc
 
 
+def _listing(posts: QuerySet) -> QuerySet:
+    """What a list of post cards shows, in two queries whatever the length: the posts with
+    their author and category, then all their tags (names, not just slugs)."""
+    return (
+        posts.select_related("author", "category")
+        .prefetch_related("tags")
+        .defer("body", "body_html", "search_vector", "author__password", "author__bio")
+    )
+
+
 def _public_tags() -> QuerySet:
     """Tags with at least one public post, most used first (one query)."""
-    public = Q(posts__status="published", posts__published_at__lte=timezone.now())
+    public = Q(posts__in=Post.objects.public().values("pk"))
     return (
         Tag.objects.annotate(post_count=Count("posts", filter=public))
         .filter(post_count__gt=0)
@@ -80,7 +89,7 @@ def _page_query(request: HttpRequest) -> str:
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    posts, term = _search(request, Post.objects.public().for_listing())
+    posts, term = _search(request, _listing(Post.objects.public()))
     page = _paginate(request, posts)
     context = {
         "page": page,
@@ -117,7 +126,7 @@ def post_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def author(request: HttpRequest, username: str) -> HttpResponse:
     users = User.objects.filter(is_active=True).with_public_stats(viewer=request.user)
     profile = get_object_or_404(users, username__iexact=username)
-    posts = Post.objects.public().filter(author=profile).for_listing()
+    posts = _listing(Post.objects.public().filter(author=profile))
     page = _paginate(request, posts)
     context = {
         "profile": profile,
@@ -133,7 +142,7 @@ def tag(request: HttpRequest, slug: str) -> HttpResponse:
     """Public posts with a tag. A tag with no public post is a 404, as the API does not
     list it either (its name may come from someone's draft)."""
     tag = get_object_or_404(_public_tags(), slug=slug)
-    posts = Post.objects.public().filter(tags=tag).for_listing()
+    posts = _listing(Post.objects.public().filter(tags=tag))
     page = _paginate(request, posts)
     context = {"tag": tag, "page": page, "posts": page.object_list, "page_query": _page_query(request)}
     return render(request, "web/tag.html", context)

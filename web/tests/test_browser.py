@@ -123,19 +123,44 @@ def sample_posts() -> None:
     grace = UserFactory(username="grace", display_name="Grace Hopper")
     now = timezone.now()
     samples = [
-        (ada, "The analytical engine weaves patterns", "engines, history", 30),
-        (grace, "Nanoseconds you can hold in your hand", "hardware, teaching", 50),
-        (ada, "Notes on a translation, with notes on the notes", "writing, history", 70),
-        (grace, "Why the compiler should do the boring part", "compilers, python", 90),
+        (
+            ada,
+            "The analytical engine weaves patterns",
+            "engines, history",
+            "The engine weaves algebraic patterns just as the Jacquard loom weaves flowers and "
+            "leaves. It can arrange and combine its numbers as freely as letters.",
+        ),
+        (
+            grace,
+            "Nanoseconds you can hold in your hand",
+            "hardware, teaching",
+            "A nanosecond is about thirty centimetres of wire: the distance light travels in a "
+            "billionth of a second. Hand one to a student and latency stops being abstract.",
+        ),
+        (
+            ada,
+            "Notes on a translation, with notes on the notes",
+            "writing, history",
+            "The notes ended up three times longer than the paper they annotate. That is what "
+            "happens when the translator understands the machine better than the author.",
+        ),
+        (
+            grace,
+            "Why the compiler should do the boring part",
+            "compilers, python",
+            "People were told computers could only do arithmetic. Teaching one to translate "
+            "words into code freed programmers for the parts that need thought.",
+        ),
     ]
-    for user, title, tags, minutes in samples:
+    for minutes, (user, title, tags, opening) in enumerate(samples, start=1):
+        paragraph = "The rest of the post takes its time, one idea to a paragraph, with room to breathe. "
         PostFactory(
             author=user,
             title=title,
-            body=f"{title}. " + "A calm paragraph about the subject, long enough to read. " * 30,
+            body=f"{opening}\n\n" + "\n\n".join([paragraph * 4] * 6),
             excerpt="",
             tags=[t.strip() for t in tags.split(",")],
-            published_at=now - timedelta(minutes=minutes),
+            published_at=now - timedelta(minutes=30 * minutes),
         )
 
 
