@@ -226,3 +226,10 @@ def test_gunicorn_takes_workers_threads_and_timeouts_from_the_environment(monkey
     assert config["accesslog"] == "-"
     access_handler = config["logconfig_dict"]["handlers"]["access"]
     assert access_handler["formatter"] == "access_json"
+
+
+def test_docker_waits_for_gunicorn_to_finish_requests_on_stop():
+    gunicorn = runpy.run_path(str(ROOT / "config" / "gunicorn.conf.py"))
+    for name in APP_SERVERS:
+        grace = SERVICES[name]["stop_grace_period"]
+        assert int(grace.removesuffix("s")) > gunicorn["graceful_timeout"]
