@@ -13,6 +13,9 @@ import nh3
 from markdown_it import MarkdownIt
 
 WORDS_PER_MINUTE = 200
+# Chinese and Japanese are written without spaces: read by character, not by word.
+CJK_CHARS_PER_MINUTE = 400
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 EXCERPT_LENGTH = 280
 
 _markdown = MarkdownIt("commonmark", {"html": True, "linkify": False, "typographer": False}).enable(
@@ -68,4 +71,6 @@ def make_excerpt(body_html: str, length: int = EXCERPT_LENGTH) -> str:
 
 
 def reading_time_minutes(text: str) -> int:
-    return max(1, math.ceil(len(_WORD.findall(text)) / WORDS_PER_MINUTE))
+    characters = len(_CJK.findall(text))
+    words = len(_WORD.findall(_CJK.sub(" ", text)))
+    return max(1, math.ceil(words / WORDS_PER_MINUTE + characters / CJK_CHARS_PER_MINUTE))

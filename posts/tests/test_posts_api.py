@@ -452,6 +452,12 @@ class TestBody:
         assert short == 1
         assert 1 < medium < long
 
+    def test_reading_time_of_text_without_spaces(self, author_client):
+        chinese = new_post(author_client, title="zh", body="这是一个很长的句子。" * 300).data["reading_time"]
+        mixed = new_post(author_client, title="mix", body="東京 tower " * 400).data["reading_time"]
+        assert chinese >= 5
+        assert mixed > 2
+
     def test_reading_time_follows_an_edit(self, author_client):
         slug = new_post(author_client, body="short").data["slug"]
         response = author_client.patch(detail_url(slug), {"body": "word " * 1000})
