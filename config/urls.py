@@ -2,11 +2,14 @@
 
 from csp.decorators import csp_update
 from django.contrib import admin
+from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from config import views
 from config.api import ApiRootView
+from posts.feeds import LatestPostsAtomFeed, LatestPostsFeed
+from posts.sitemaps import sitemaps
 
 # Swagger UI and ReDoc inject inline styles, and ReDoc runs a worker from a blob.
 DOCS_CSP = {"style-src": ["'unsafe-inline'"], "worker-src": ["blob:"], "img-src": ["data:"]}
@@ -32,6 +35,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    path("feed/", LatestPostsFeed(), name="feed-rss"),
+    path("feed/atom/", LatestPostsAtomFeed(), name="feed-atom"),
+    path("sitemap.xml", sitemap_views.index, {"sitemaps": sitemaps, "sitemap_url_name": "sitemap-section"}),
+    path("sitemap-<section>.xml", sitemap_views.sitemap, {"sitemaps": sitemaps}, name="sitemap-section"),
     # Reader pages last: they own the site root.
     path("", include("web.urls")),
 ]

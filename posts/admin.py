@@ -1,0 +1,162 @@
+"""Admin for editors: posts, comment moderation, tags and categories.
+
+Counters are never edited by hand: every admin path that changes comments (actions,
+deletes, the inline on a post) ends with ``services.recount`` of the posts it touched.
+"""
+
+from django.contrib import admin, messages
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from posts import services
+from posts.models import Category, Comment, Post, Tag
+
+
+class CommentInline(admin.TabularInline):
+    model = Comment
+    fields = ("author", "body", "is_hidden", "created_at")
+    readonly_fields = ("created_at",)
+    autocomplete_fields = ("author",)
+    extra = 0
+    show_change_link = True
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("author")
+
+
+@admin.register(Post)
+class PostAdmin(admin.ModelAdmin):
+    """Posts: the slug is made once from the title by ``posts.services`` and never edited."""
+
+    list_display = (
+        "title",
+        "author",
+        "status",
+        "display_status",
+        "category",
+        "published_at",
+        "comment_count",
+        "like_count",
+    )
+    list_filter = ("status", "category", "tags", "author", "published_at")
+    list_select_related = ("author", "category")
+    search_fields = ("title",)
+    date_hierarchy = "published_at"
+    autocomplete_fields = ("author", "tags")
+    ordering = ("-published_at", "-id")
+    # One COUNT(*) per page instead of two: the unfiltered total is costly on a big table.
+    show_full_result_count = False
+    list_per_page = 50
+    fieldsets = (
+        (None, {"fields": ("title", "slug", "author", "body", "excerpt")}),
+        ("Publishing", {"fields": ("status", "published_at", "category", "tags")}),
+        (
+            "Derived",
+            {
+                "classes": ("collapse",),
+                "fields": ("reading_time", "comment_count", "like_count", "created_at", "updated_at"),
+            },
+        ),
+    )
+    readonly_fields = ("slug", "reading_time", "comment_count", "like_count", "created_at", "updated_at")
+    inlines = (CommentInline,)
+    actions = ("publish_now", "unpublish")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        # The changelist never shows the body; the search vector is large and never shown.
+        return super().get_queryset(request).defer("search_vector")
+
+    @admin.display(description="visible as")
+    def display_status(self, post: Post) -> str:
+        return post.display_status
+
+    def save_model(self, request: HttpRequest, obj: Post, form, change: bool) -> None:
+        if change:
+            obj.save()
+        else:
+            # The same unique-slug path as the API, race-safe against concurrent creates.
+            services._save_with_unique_slug(obj)
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        # The comment inline may have added, hidden or deleted comments.
+        services.recount([form.instance.pk])
+
+    @admin.action(description="Publish selected posts now", permissions=["change"])
+    def publish_now(self, request: HttpRequest, queryset: QuerySet) -> None:
+        now = timezone.now()
+        # Posts already public keep their date; drafts and scheduled posts go out now.
+        not_public = queryset.filter(Q(status=Post.Status.DRAFT) | Q(published_at__gt=now))
+        updated = not_public.update(status=Post.Status.PUBLISHED, published_at=now, updated_at=now)
+        self.message_user(request, f"{updated} post(s) published.", messages.SUCCESS)
+
+    @admin.action(description="Unpublish selected posts (back to draft)", permissions=["change"])
+    def unpublish(self, request: HttpRequest, queryset: QuerySet) -> None:
+        updated = queryset.update(status=Post.Status.DRAFT, updated_at=timezone.now())
+        self.message_user(request, f"{updated} post(s) moved to draft.", messages.SUCCESS)
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    """Moderation: hide, unhide or delete; the posts' comment counts follow."""
+
+    list_display = ("short_body", "author", "post", "is_hidden", "created_at")
+    list_filter = ("is_hidden", "created_at")
+    list_select_related = ("author", "post")
+    search_fields = ("body", "author__username", "post__title")
+    autocomplete_fields = ("author", "post")
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    actions = ("hide", "unhide")
+
+    @admin.display(description="comment")
+    def short_body(self, comment: Comment) -> str:
+        return comment.body if len(comment.body) <= 80 else f"{comment.body[:79]}…"
+
+    def _recount_posts_of(self, queryset: QuerySet) -> list[int]:
+        return list(queryset.order_by().values_list("post_id", flat=True).distinct())
+
+    @admin.action(description="Hide selected comments", permissions=["change"])
+    def hide(self, request: HttpRequest, queryset: QuerySet) -> None:
+        post_ids = self._recount_posts_of(queryset)
+        updated = queryset.update(is_hidden=True)
+        services.recount(post_ids)
+        self.message_user(request, f"{updated} comment(s) hidden.", messages.SUCCESS)
+
+    @admin.action(description="Unhide selected comments", permissions=["change"])
+    def unhide(self, request: HttpRequest, queryset: QuerySet) -> None:
+        post_ids = self._recount_posts_of(queryset)
+        updated = queryset.update(is_hidden=False)
+        services.recount(post_ids)
+        self.message_user(request, f"{updated} comment(s) shown again.", messages.SUCCESS)
+
+    def save_model(self, request: HttpRequest, obj: Comment, form, change: bool) -> None:
+        previous_post_id = form.initial.get("post") if change else None
+        super().save_model(request, obj, form, change)
+        services.recount({obj.post_id, *([previous_post_id] if previous_post_id else [])})
+
+    def delete_model(self, request: HttpRequest, obj: Comment) -> None:
+        post_id = obj.post_id
+        super().delete_model(request, obj)
+        services.recount([post_id])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        post_ids = self._recount_posts_of(queryset)
+        super().delete_queryset(request, queryset)
+        services.recount(post_ids)
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug")
+    # The tag autocomplete on posts searches here.
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug")
+    search_fields = ("name", "slug", "description")
+    prepopulated_fields = {"slug": ("name",)}

@@ -1,0 +1,47 @@
+"""``/sitemap.xml``: a sitemap index of the site's pages and its public posts.
+
+The posts outgrow one sitemap (the protocol allows 50,000 URLs), so ``/sitemap.xml`` is
+an index listing ``/sitemap-pages.xml`` and ``/sitemap-posts.xml`` with its pages
+(``?p=2``...), ``PostSitemap.limit`` URLs each. Only ``Post.objects.public()``: drafts
+and scheduled posts are never announced. One COUNT for the index; one COUNT and one
+page query for a section.
+"""
+
+from datetime import datetime
+
+from django.contrib.sitemaps import Sitemap
+from django.db.models import QuerySet
+from django.urls import reverse
+
+from posts.models import Post
+
+
+class PostSitemap(Sitemap):
+    changefreq = "weekly"
+    priority = 0.8
+    limit = 10_000
+
+    def items(self) -> QuerySet:
+        # Ordered by id so a page keeps its URLs as new posts arrive (they go last).
+        return Post.objects.public().only("slug", "updated_at").order_by("id")
+
+    def lastmod(self, post: Post) -> datetime:
+        return post.updated_at
+
+    def get_latest_lastmod(self) -> None:
+        # The default computes lastmod for every item: the whole table, for the index page.
+        return None
+
+
+class StaticSitemap(Sitemap):
+    changefreq = "daily"
+    priority = 1.0
+
+    def items(self) -> list[str]:
+        return ["web:home"]
+
+    def location(self, item: str) -> str:
+        return reverse(item)
+
+
+sitemaps = {"pages": StaticSitemap, "posts": PostSitemap}
