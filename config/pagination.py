@@ -1,9 +1,45 @@
-"""Pagination for every list: ``page`` from 1, ``page_size`` default 20, capped at 100."""
+"""Pagination for every list: ``page`` from 1, ``page_size`` default 20, capped at 100.
 
+``count`` is exact for every filtered list. A view may supply the count of its
+*unfiltered* list itself through ``get_list_count()`` (the public post list does: see
+``posts.caching.public_post_count``), so that a page never waits on ``COUNT(*)`` over a
+large table.
+"""
+
+from functools import partial
+from typing import Any
+
+from django.core.paginator import Paginator
 from rest_framework import pagination
+
+COUNT_DESCRIPTION = (
+    "How many items the list has. Exact for any filtered list. For the unfiltered public post "
+    "list on a large site it may be served from a cache: exact as of the last post written "
+    "(at most a minute behind, per process, when no shared cache is configured)."
+)
+
+
+class KnownCountPaginator(Paginator):
+    """Django's paginator, told the count instead of running ``COUNT(*)``."""
+
+    def __init__(self, object_list: Any, per_page: int, *, known_count: int | None = None, **kwargs) -> None:
+        super().__init__(object_list, per_page, **kwargs)
+        if known_count is not None:
+            self.__dict__["count"] = known_count  # ``count`` is a cached_property
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def paginate_queryset(self, queryset, request, view=None):
+        get_count = getattr(view, "get_list_count", None)
+        known_count = get_count() if get_count is not None else None
+        self.django_paginator_class = partial(KnownCountPaginator, known_count=known_count)
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        response = super().get_paginated_response_schema(schema)
+        response["properties"]["count"]["description"] = COUNT_DESCRIPTION
+        return response

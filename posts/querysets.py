@@ -6,9 +6,18 @@ every query compares with the current time. Everyone else's non-public posts exi
 only for their author and staff.
 """
 
-from django.db import models
-from django.db.models import Q
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connections, models
+from django.db.models import OuterRef, Q
 from django.utils import timezone
+
+# The columns a list item shows: every other column (the body, the HTML, the search
+# vector, the author's profile) would only be read, converted and thrown away.
+LISTING_FIELDS = (
+    "id", "slug", "title", "excerpt", "status", "published_at", "created_at", "updated_at",
+    "comment_count", "like_count", "reading_time", "author__username", "author__display_name",
+    "category__slug", "category__name",
+)  # fmt: skip
 
 
 class PostQuerySet(models.QuerySet):
@@ -34,16 +43,42 @@ class PostQuerySet(models.QuerySet):
         (public now)."""
         return {"draft": self.drafts, "scheduled": self.scheduled, "published": self.public}[status]()
 
+    def update(self, **kwargs) -> int:
+        """``QuerySet.update`` sends no signals: invalidate the cached lists and details
+        here (and the cached public count when visibility may have changed)."""
+        from posts.caching import bump
+
+        rows = super().update(**kwargs)
+        if rows:
+            bump(posts=bool({"status", "published_at"} & kwargs.keys()))
+        return rows
+
     def for_listing(self) -> "PostQuerySet":
-        """What a list item needs, in one query plus one for the tags."""
-        return (
-            self.select_related("author", "category")
-            .prefetch_related("tags")
-            .defer("body", "body_html", "search_vector", "author__password", "author__bio")
-        )
+        """What a list item needs, in one query (plus one for the tags on SQLite)."""
+        return self.with_tag_slugs().only(*LISTING_FIELDS)
+
+    def with_tag_slugs(self) -> "PostQuerySet":
+        """Author and category joined; the tag slugs as an array in the same query on
+        PostgreSQL (``tag_slugs``), prefetched elsewhere."""
+        posts = self.select_related("author", "category")
+        if connections[self.db].vendor != "postgresql":
+            return posts.prefetch_related("tags")
+        from posts.models import Tag
+
+        slugs = Tag.objects.filter(posts=OuterRef("pk")).order_by("slug").values("slug")
+        return posts.annotate(tag_slugs=ArraySubquery(slugs))
 
 
 class CommentQuerySet(models.QuerySet):
+    def update(self, **kwargs) -> int:
+        """Invalidate cached post pages (comment counts, hidden comments) on bulk updates."""
+        from posts.caching import bump
+
+        rows = super().update(**kwargs)
+        if rows:
+            bump()
+        return rows
+
     def visible_to(self, user) -> "CommentQuerySet":
         """Comments on posts the user may see; hidden (moderated) comments only for staff."""
         from posts.models import Post

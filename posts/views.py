@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import Follow
-from posts import services
+from posts import caching, services
 from posts.filters import MyPostFilter, PostFilter, PostOrderingFilter, PostSearchFilter
 from posts.models import Category, Comment, Like, Post, Tag
 from posts.permissions import CommentPermission, IsAuthorOrStaffOrReadOnly, IsStaffOrReadOnly
@@ -26,6 +26,8 @@ from posts.serializers import (
 )
 
 POST_FILTER_BACKENDS = [DjangoFilterBackend, PostOrderingFilter, PostSearchFilter]
+# Query parameters that narrow the post list (and so need an exact count).
+LIST_FILTER_PARAMS = (*PostFilter.base_filters, PostSearchFilter.search_param)
 
 
 class PostListMixin:
@@ -44,7 +46,7 @@ class PostListMixin:
     update=extend_schema(request=PostWriteSerializer, responses=PostDetailSerializer),
     partial_update=extend_schema(request=PostWriteSerializer, responses=PostDetailSerializer),
 )
-class PostViewSet(PostListMixin, viewsets.ModelViewSet):
+class PostViewSet(caching.AnonymousResponseCacheMixin, PostListMixin, viewsets.ModelViewSet):
     """Posts. Anyone reads public posts; authors and staff also reach their non-public
     ones (404 for everyone else); only the author or staff may change a post."""
 
@@ -56,10 +58,19 @@ class PostViewSet(PostListMixin, viewsets.ModelViewSet):
         user = self.request.user
         if self.action == "list":
             return Post.objects.public().for_listing()
-        posts = Post.objects.visible_to(user).select_related("author", "category").prefetch_related("tags")
+        posts = Post.objects.visible_to(user).with_tag_slugs()
         if user.is_authenticated:
             posts = posts.annotate(liked=Exists(Like.objects.filter(post=OuterRef("pk"), user=user)))
         return posts
+
+    def get_list_count(self) -> int | None:
+        """The paginator's count for the unfiltered public list (cached on large sites:
+        see ``posts.caching.public_post_count``); None (count exactly) for anything filtered."""
+        if self.action != "list" or any(
+            self.request.query_params.get(name, "").strip() for name in LIST_FILTER_PARAMS
+        ):
+            return None
+        return caching.public_post_count()
 
     def get_serializer_class(self):
         if self.action in {"create", "update", "partial_update"}:

@@ -1,0 +1,1 @@
+"""The benchmark harness (``make bench``) and the reference views it measures against."""

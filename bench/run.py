@@ -1,0 +1,583 @@
+"""``make bench``: seed a throwaway PostgreSQL database, serve it with gunicorn, load it
+with wrk from a second process on 127.0.0.1, and print one table.
+
+For each size (1,000 and 100,000 public posts; ``BENCH_POSTS=1000000`` adds a third) it
+drops and re-creates the database, runs ``seed_blog``, starts gunicorn with the bench
+settings (production, DEBUG off) and measures every endpoint at a fixed concurrency,
+next to the references in the same server: the floor (raw psycopg + orjson), the naive
+baseline and an ``icontains`` search. Before the first size it compares worker classes
+(sync, gthread, an ASGI worker under gunicorn) on the list and the detail and keeps the
+best for the rest of the run. With Redis reachable a second server, with the anonymous
+response cache on, measures the cached figures.
+
+Environment (all optional):
+
+- ``BENCH_DATABASE_URL`` (``postgres://postgres@127.0.0.1:5432/blog_bench``): dropped and
+  re-created; never point it at a database you want to keep.
+- ``BENCH_REDIS_URL`` (``redis://127.0.0.1:6379/15``): for the cached figures; ``none``
+  skips them.
+- ``BENCH_PORT`` (8160), ``BENCH_POSTS`` (adds a size above 100,000),
+  ``BENCH_SIZES`` (``1000,100000``), ``BENCH_DURATION`` (seconds per endpoint, 3),
+  ``BENCH_CONNECTIONS`` (8), ``BENCH_WORKERS`` (the candidates compared, see
+  ``DEFAULT_CANDIDATES``), ``BENCH_REPORT`` (also write the table to this file).
+"""
+
+# ruff: noqa: S603, S607  (a developer tool that runs wrk, gunicorn and manage.py)
+import json
+import math
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+LUA = ROOT / "bench" / "report.lua"
+SETTINGS = "config.settings.bench"
+
+# name: gunicorn arguments. 2 cores: Python is CPU-bound between queries and PostgreSQL and
+# the load generator share the same two cores, so a few processes suffice; one more than
+# the cores covers the time a worker waits on the database.
+DEFAULT_CANDIDATES = "sync:3,gthread:2x4,asgi:3"
+PUBLIC_SHARE = 0.87  # seed_blog makes ~8% drafts and ~4% scheduled posts
+
+
+@dataclass
+class Result:
+    rps: float = 0.0
+    p50_ms: float = 0.0
+    p99_ms: float = 0.0
+    queries: int | None = None
+    errors: int = 0
+    status: int = 0
+
+
+@dataclass
+class SizeRun:
+    size: int
+    public: int = 0
+    seed_seconds: float = 0.0
+    rows: dict[str, Result] = field(default_factory=dict)
+    paths: dict[str, str] = field(default_factory=dict)
+    rss_mb: float = 0.0
+    probes: dict[str, int | None] = field(default_factory=dict)
+
+
+def env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# --- Database ------------------------------------------------------------------------------
+
+
+def admin_url(database_url: str) -> tuple[str, str]:
+    parts = urlsplit(database_url)
+    name = parts.path.lstrip("/")
+    if not re.fullmatch(r"[A-Za-z0-9_]+", name):
+        raise SystemExit(f"unusual database name {name!r}: refusing to drop it")
+    return urlunsplit(parts._replace(path="/postgres")), name
+
+
+def recreate_database(database_url: str) -> None:
+    url, name = admin_url(database_url)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def manage(*args: str, env: dict[str, str], quiet: bool = True) -> None:
+    subprocess.run(
+        [PYTHON, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL if quiet else None,
+        stderr=subprocess.DEVNULL if quiet else None,
+    )
+
+
+def pick_targets(database_url: str) -> dict[str, str]:
+    """The slugs, tag, author and search words the endpoints use, chosen from the data."""
+    with psycopg.connect(database_url) as conn:
+        public = "status = 'published' AND published_at <= now()"
+        (slug,) = conn.execute(
+            f"SELECT slug FROM posts_post WHERE {public} AND comment_count > 1 "  # noqa: S608
+            "ORDER BY published_at DESC, id DESC LIMIT 1"
+        ).fetchone()
+        (tag,) = conn.execute(
+            "SELECT t.slug FROM posts_tag t JOIN posts_post_tags pt ON pt.tag_id = t.id "
+            "GROUP BY t.slug ORDER BY count(*) DESC LIMIT 1"
+        ).fetchone()
+        (author,) = conn.execute(
+            f"SELECT u.username FROM accounts_user u JOIN posts_post p ON p.author_id = u.id "  # noqa: S608
+            f"WHERE {public} GROUP BY u.username ORDER BY count(*) DESC LIMIT 1"
+        ).fetchone()
+        (public_count,) = conn.execute(f"SELECT count(*) FROM posts_post WHERE {public}").fetchone()  # noqa: S608
+        # Lexemes from a sample; keep words that websearch_to_tsquery maps to themselves.
+        stats = conn.execute(
+            "SELECT word, ndoc FROM ts_stat('SELECT search_vector FROM posts_post TABLESAMPLE SYSTEM (10)') "
+            "WHERE word ~ '^[a-z]{5,}$' ORDER BY ndoc DESC, word"
+        ).fetchall()
+
+        def round_trips(word: str) -> bool:
+            (text,) = conn.execute("SELECT websearch_to_tsquery('english', %s)::text", (word,)).fetchone()
+            return text == f"'{word}'"
+
+        def matches(word: str) -> int:
+            return conn.execute(
+                f"SELECT count(*) FROM posts_post WHERE {public} "  # noqa: S608
+                "AND search_vector @@ websearch_to_tsquery('english', %s)",
+                (word,),
+            ).fetchone()[0]
+
+        common = next(word for word, _ in stats if round_trips(word))
+        rare = next(word for word, _ in reversed(stats) if round_trips(word) and matches(word) > 0)
+        return {
+            "slug": slug,
+            "tag": tag,
+            "author": author,
+            "common": common,
+            "common_matches": str(matches(common)),
+            "rare": rare,
+            "rare_matches": str(matches(rare)),
+            "public": str(public_count),
+        }
+
+
+# --- Server --------------------------------------------------------------------------------
+
+
+def gunicorn_args(candidate: str, port: int) -> list[str]:
+    kind, _, spec = candidate.partition(":")
+    base = [
+        PYTHON, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+        "--worker-tmp-dir", "/dev/shm",  # noqa: S108 - heartbeat files off the disk, as gunicorn advises "--timeout", "60", "--graceful-timeout", "5",
+    ]  # fmt: skip
+    if kind == "sync":
+        return [*base, "--workers", spec, "config.wsgi:application"]
+    if kind == "gthread":
+        workers, threads = spec.split("x")
+        return [*base, "-k", "gthread", "--workers", workers, "--threads", threads, "config.wsgi:application"]
+    if kind == "asgi":
+        return [*base, "-k", "uvicorn_worker.UvicornWorker", "--workers", spec, "config.asgi:application"]
+    raise SystemExit(f"unknown worker candidate {candidate!r}")
+
+
+class Server:
+    def __init__(self, candidate: str, port: int, env: dict[str, str]) -> None:
+        self.candidate = candidate
+        self.port = port
+        self.log = open(ROOT / ".bench" / "gunicorn.log", "a")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            gunicorn_args(candidate, port), cwd=ROOT, env=env, stdout=self.log, stderr=self.log
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"gunicorn ({candidate}) exited; see .bench/gunicorn.log")
+            try:
+                with urllib.request.urlopen(f"{self.base}/healthz", timeout=1) as response:  # noqa: S310
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise SystemExit(f"gunicorn ({candidate}) did not answer within 30 s")
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def worker_rss_mb(self) -> float:
+        """The largest resident set among this server's workers, in MB."""
+        largest = 0
+        for status in Path("/proc").glob("[0-9]*/status"):
+            try:
+                text = status.read_text()
+            except OSError:
+                continue
+            ppid = re.search(r"^PPid:\s+(\d+)", text, re.M)
+            rss = re.search(r"^VmRSS:\s+(\d+) kB", text, re.M)
+            if ppid and rss and int(ppid.group(1)) == self.process.pid:
+                largest = max(largest, int(rss.group(1)))
+        return largest / 1024
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+
+# --- Load ----------------------------------------------------------------------------------
+
+
+def probe(url: str) -> tuple[int, int | None]:
+    """One request asking the server how many queries it made: (status, queries)."""
+    request = urllib.request.Request(url, headers={"X-Bench-Queries": "1"})  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            response.read()
+            status, header = response.status, response.headers.get("X-Bench-Queries")
+    except urllib.error.HTTPError as error:
+        status, header = error.code, error.headers.get("X-Bench-Queries")
+    return status, int(header) if header is not None else None
+
+
+def wrk(url: str, duration: float, connections: int) -> Result:
+    completed = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{duration:g}s", "--timeout", "10s", "-s", str(LUA), url],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    line = next(line for line in completed.stdout.splitlines() if line.startswith("BENCH "))
+    data = json.loads(line[len("BENCH ") :])
+    seconds = data["duration_us"] / 1e6
+    return Result(
+        rps=data["requests"] / seconds if seconds else 0.0,
+        p50_ms=data["p50"] / 1000,
+        p99_ms=data["p99"] / 1000,
+        errors=data["errors"],
+    )
+
+
+def measure_all(server: Server, paths: dict[str, str], duration: float, conns: int) -> dict[str, Result]:
+    """Load every path in turn, in one-second slices round-robin, so that a burst of
+    load from elsewhere on the machine is spread over all rows instead of skewing one:
+    the ratios between rows are what the run is for."""
+    probes: dict[str, tuple[int, int | None]] = {}
+    for name, path in paths.items():
+        for _ in range(3):  # warm every worker's caches and connection for this path
+            probes[name] = probe(server.base + path)
+    rounds = max(1, round(duration))
+    slices: dict[str, list[Result]] = {name: [] for name in paths}
+    for _ in range(rounds):
+        for name, path in paths.items():
+            slices[name].append(wrk(server.base + path, 1, conns))
+    results = {}
+    for name, parts in slices.items():
+        p50s = sorted(part.p50_ms for part in parts)
+        status, queries = probes[name]
+        results[name] = Result(
+            rps=sum(part.rps for part in parts) / len(parts),
+            p50_ms=p50s[len(p50s) // 2],
+            p99_ms=max(part.p99_ms for part in parts),
+            queries=queries,
+            errors=sum(part.errors for part in parts),
+            status=status,
+        )
+        log(f"{name}: {results[name].rps:.0f} req/s, p50 {results[name].p50_ms:.1f} ms, queries {queries}")
+    return results
+
+
+# --- The run -------------------------------------------------------------------------------
+
+
+def endpoints(targets: dict[str, str]) -> dict[str, str]:
+    posts = "/api/v1/posts/"
+    return {
+        "list p1": posts,
+        "list p50": f"{posts}?page=50",
+        "list by tag": f"{posts}?tag={targets['tag']}",
+        "list by author": f"{posts}?author={targets['author']}",
+        "search rare": f"{posts}?search={targets['rare']}",
+        "search common": f"{posts}?search={targets['common']}",
+        "icontains rare": f"/bench/icontains/posts/?search={targets['rare']}",
+        "icontains common": f"/bench/icontains/posts/?search={targets['common']}",
+        "detail": f"{posts}{targets['slug']}/",
+        "comments": f"{posts}{targets['slug']}/comments/",
+        "home page": "/",
+        "healthz": "/healthz",
+        "floor list p1": "/bench/floor/posts/",
+        "floor detail": f"/bench/floor/posts/{targets['slug']}/",
+        "naive list p1": "/bench/naive/posts/",
+    }
+
+
+CACHED = ("list p1", "list p50", "detail")
+
+
+def server_env(database_url: str, redis_url: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "REDIS_URL"))}
+    env.update(DJANGO_SETTINGS_MODULE=SETTINGS, DATABASE_URL=database_url, DJANGO_LOG_LEVEL="WARNING")
+    if redis_url:
+        env.update(REDIS_URL=redis_url, DJANGO_RESPONSE_CACHE="true")
+    else:
+        env["DJANGO_RESPONSE_CACHE"] = "false"
+    return env
+
+
+def redis_available(redis_url: str) -> bool:
+    try:
+        import redis
+
+        return bool(redis.Redis.from_url(redis_url, socket_timeout=1).ping())
+    except Exception:
+        return False
+
+
+def compare_workers(
+    candidates: list[str],
+    env: dict[str, str],
+    port: int,
+    targets: dict[str, str],
+    duration: float,
+    conns: int,
+) -> dict[str, dict[str, Result]]:
+    paths = endpoints(targets)
+    results: dict[str, dict[str, Result]] = {}
+    for candidate in candidates:
+        log(f"workers: {candidate}")
+        server = Server(candidate, port, env)
+        try:
+            results[candidate] = measure_all(
+                server, {name: paths[name] for name in ("list p1", "detail")}, duration, conns
+            )
+            results[candidate]["rss"] = Result(rps=server.worker_rss_mb())
+        finally:
+            server.stop()
+    return results
+
+
+def seed_size(size: int, database_url: str) -> tuple[SizeRun, dict[str, str]]:
+    """Re-create the database and fill it with ``size`` public posts (and the rest)."""
+    run = SizeRun(size=size)
+    env = server_env(database_url, None)
+    log(f"{size:,} public posts: creating the database and seeding")
+    recreate_database(database_url)
+    manage("migrate", "--noinput", env=env)
+    posts = math.ceil(size / PUBLIC_SHARE)
+    started = time.monotonic()
+    manage("seed_blog", "--posts", str(posts), "--users", str(max(20, posts // 25)), "--seed", "1", env=env)
+    run.seed_seconds = time.monotonic() - started
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+    targets = pick_targets(database_url)
+    run.public = int(targets["public"])
+    run.paths = endpoints(targets)
+    log(f"seeded {posts:,} posts ({run.public:,} public) in {run.seed_seconds:.1f} s; targets {targets}")
+    return run, targets
+
+
+def measure_size(
+    run: SizeRun,
+    database_url: str,
+    redis_url: str | None,
+    candidate: str,
+    port: int,
+    duration: float,
+    conns: int,
+) -> None:
+    env = server_env(database_url, None)
+    server = Server(candidate, port, env)
+    try:
+        run.rows.update(measure_all(server, run.paths, duration, conns))
+        for page_size in (20, 100):  # the query bound holds at any page size
+            for name, path in (("list", "/api/v1/posts/"), ("tag", run.paths["list by tag"])):
+                joiner = "&" if "?" in path else "?"
+                run.probes[f"{name} page_size={page_size}"] = probe(
+                    f"{server.base}{path}{joiner}page_size={page_size}"
+                )[1]
+        run.rss_mb = server.worker_rss_mb()
+    finally:
+        server.stop()
+
+    if redis_url:
+        cached_env = server_env(database_url, redis_url)
+        # The database was re-created behind the cache's back: move the generations on.
+        subprocess.run(
+            [PYTHON, "manage.py", "shell", "-c", "from posts.caching import bump; bump(posts=True)"],
+            cwd=ROOT,
+            env=cached_env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        server = Server(candidate, port, cached_env)
+        try:
+            cached = measure_all(
+                server, {f"{name} (cached)": run.paths[name] for name in CACHED}, duration, conns
+            )
+            run.rows.update(cached)
+        finally:
+            server.stop()
+
+
+# --- The table -----------------------------------------------------------------------------
+
+
+def ratio(numerator: float, denominator: float) -> float:
+    return numerator / denominator if denominator else float("inf")
+
+
+def build_table(
+    runs: list[SizeRun], workers: dict[str, dict[str, Result]], best: str, conns: int, duration: float
+) -> str:
+    lines: list[str] = []
+    header = f"| {'endpoint':<34} | {'req/s':>8} | {'p50 ms':>8} | {'p99 ms':>8} | {'queries':>7} | note"
+    rule = "|" + "-" * 36 + "|" + "-" * 10 + "|" + "-" * 10 + "|" + "-" * 10 + "|" + "-" * 9 + "|------"
+    lines += [header, rule]
+
+    def row(name: str, result: Result, note: str = "") -> None:
+        queries = "" if result.queries is None else str(result.queries)
+        if result.errors or result.status >= 400:
+            note = f"{note} ERRORS: {result.errors} (status {result.status})".strip()
+        lines.append(
+            f"| {name:<34} | {result.rps:>8.0f} | {result.p50_ms:>8.2f} | {result.p99_ms:>8.2f} | "
+            f"{queries:>7} | {note}"
+        )
+
+    for candidate, results in workers.items():
+        chosen = " <- kept" if candidate == best else ""
+        row(
+            f"[workers {candidate}] list p1",
+            results["list p1"],
+            f"worker RSS {results['rss'].rps:.0f} MB{chosen}",
+        )
+        row(f"[workers {candidate}] detail", results["detail"])
+    for run in runs:
+        for name, result in run.rows.items():
+            row(f"[{run.public:,}] {name}", result)
+    lines.append(rule)
+
+    checks: list[tuple[str, float, str, bool]] = []
+
+    def check(name: str, value: float, target: str, ok: bool) -> None:
+        checks.append((name, value, target, ok))
+
+    for run in runs:
+        r = run.rows
+        tag = f"[{run.public:,}]"
+        check(
+            f"{tag} list p1 / floor (req/s)", ratio(r["list p1"].rps, r["floor list p1"].rps), ">= 0.5", None
+        )
+        check(f"{tag} list p1 / naive (req/s)", ratio(r["list p1"].rps, r["naive list p1"].rps), ">= 3", None)
+        check(
+            f"{tag} detail / detail floor (req/s)",
+            ratio(r["detail"].rps, r["floor detail"].rps),
+            ">= 0.6",
+            None,
+        )
+        check(f"{tag} page 50 / page 1 (p50)", ratio(r["list p50"].p50_ms, r["list p1"].p50_ms), "<= 2", None)
+        for kind in ("rare", "common"):
+            check(
+                f"{tag} search {kind} / list p1 (p50)",
+                ratio(r[f"search {kind}"].p50_ms, r["list p1"].p50_ms),
+                "<= 3",
+                None,
+            )
+            check(
+                f"{tag} icontains / search {kind} (p50)",
+                ratio(r[f"icontains {kind}"].p50_ms, r[f"search {kind}"].p50_ms),
+                ">= 10",
+                None,
+            )
+        list_queries = [r[n].queries or 0 for n in r if n.startswith("list") and "cached" not in n]
+        list_queries += [q or 0 for q in run.probes.values()]
+        check(f"{tag} queries per list request (max)", max(list_queries), "<= 4", None)
+        check(f"{tag} queries per detail request", r["detail"].queries or 0, "<= 4", None)
+        if "list p1 (cached)" in r:
+            check(
+                f"{tag} list p1 cached / uncached (req/s)",
+                ratio(r["list p1 (cached)"].rps, r["list p1"].rps),
+                "info",
+                None,
+            )
+            check(
+                f"{tag} detail cached / uncached (req/s)",
+                ratio(r["detail (cached)"].rps, r["detail"].rps),
+                "info",
+                None,
+            )
+        check(f"{tag} worker RSS after the run (MB)", run.rss_mb, "< 150", None)
+        check(f"{tag} seed_blog seconds", run.seed_seconds, "< 90" if run.size <= 100_000 else "info", None)
+    by_size = {run.size: run for run in runs}
+    if 1000 in by_size:
+        small = by_size[1000].rows["list p1"].p50_ms
+        for size, limit in ((100_000, 1.3), (1_000_000, 1.5)):
+            if size in by_size:
+                check(
+                    f"list p1 p50 growth 1,000 -> {size:,}",
+                    ratio(by_size[size].rows["list p1"].p50_ms, small),
+                    f"<= {limit}",
+                    None,
+                )
+
+    for name, value, target, _ in checks:
+        verdict = "info" if target == "info" else ("ok" if holds(value, target) else "MISSED")
+        lines.append(
+            f"| {name:<34} | {value:>8.2f} | {'':>8} | {'':>8} | {'':>7} | target {target}: {verdict}"
+        )
+    context = (
+        f"wrk: 1 thread, {conns} connections, {duration:g} s per row, 127.0.0.1; workers kept: {best}; "
+        f"host: {os.cpu_count()} cores, shared"
+    )
+    return "\n".join([context, *lines])
+
+
+def holds(value: float, target: str) -> bool:
+    op, _, number = target.partition(" ")
+    limit = float(number)
+    return {">=": value >= limit, "<=": value <= limit, "<": value < limit}[op]
+
+
+def main() -> None:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk not found: apt-get install wrk")
+    database_url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/blog_bench")
+    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+    if redis_url == "none" or not redis_available(redis_url):
+        log("no Redis: skipping the cached figures")
+        redis_url = None
+    port = env_int("BENCH_PORT", 8160)
+    duration = float(os.environ.get("BENCH_DURATION") or 3)
+    conns = env_int("BENCH_CONNECTIONS", 8)
+    sizes = [int(s) for s in (os.environ.get("BENCH_SIZES") or "1000,100000").split(",")]
+    extra = env_int("BENCH_POSTS", 0)
+    if extra and extra not in sizes:
+        sizes.append(extra)
+    candidates = (os.environ.get("BENCH_WORKERS") or DEFAULT_CANDIDATES).split(",")
+    (ROOT / ".bench").mkdir(exist_ok=True)
+
+    env = server_env(database_url, None)
+    started = time.monotonic()
+    manage("collectstatic", "--noinput", env=env)  # production serves the hashed names
+
+    runs: list[SizeRun] = []
+    workers: dict[str, dict[str, Result]] = {}
+    best = candidates[0]
+    for index, size in enumerate(sorted(sizes)):
+        run, targets = seed_size(size, database_url)
+        if index == 0 and len(candidates) > 1:
+            workers = compare_workers(candidates, env, port, targets, duration, conns)
+            best = max(workers, key=lambda c: workers[c]["list p1"].rps + workers[c]["detail"].rps)
+        measure_size(run, database_url, redis_url, best, port, duration, conns)
+        runs.append(run)
+
+    table = build_table(runs, workers, best, conns, duration)
+    table += f"\ntotal bench time: {time.monotonic() - started:.0f} s"
+    print(table)
+    if report := os.environ.get("BENCH_REPORT"):
+        Path(report).write_text(table + "\n")
+
+
+if __name__ == "__main__":
+    main()

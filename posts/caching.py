@@ -1,0 +1,215 @@
+"""Caching for the public, anonymous side of the posts API, invalidated by generations.
+
+Two counters live in the cache (Redis when ``REDIS_URL`` is set):
+
+- the *content* generation moves on every write a post list or detail shows: posts,
+  their tags, comments, likes, tags, categories and users (the author's display name);
+- the *posts* generation moves only when a post is saved or deleted, the only writes
+  that change how many posts are public.
+
+Cached values are keyed by the generation, so a write makes every older entry
+unreachable at once (they expire by themselves). Generations move when the write
+happens and again when its transaction commits, so a reader that ran between the two
+cannot leave data from before the commit under the newer generation.
+
+Scheduled posts turn public with no write at all, so nothing is cached past the moment
+the next scheduled post becomes public.
+
+Writes that bypass model signals (``QuerySet.update()``, ``bulk_create``, raw SQL) must
+call :func:`bump` themselves; ``seed_blog`` runs before any server and the bench bumps
+after it.
+"""
+
+import math
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.http import HttpResponse
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+CONTENT = "content"
+POSTS = "posts"
+KEY_PREFIX = "posts-cache"
+# Bounds how stale a per-process cache (no REDIS_URL) can be after another process writes.
+COUNT_SECONDS = 60
+RESPONSE_SECONDS = 300
+# Below this many public posts COUNT(*) is cheap, so the count is always exact.
+COUNT_CACHE_MIN = 10_000
+
+
+def _generation_key(name: str) -> str:
+    return f"{KEY_PREFIX}:gen:{name}"
+
+
+def _fresh_generation() -> int:
+    # Microseconds: larger than any generation this key had before it was evicted, so
+    # a lost counter can never bring back entries from an older generation.
+    return time.time_ns() // 1000
+
+
+def generation(name: str) -> int:
+    """The current generation ``name`` (``CONTENT`` or ``POSTS``)."""
+    key = _generation_key(name)
+    value = cache.get(key)
+    if value is None:
+        cache.add(key, _fresh_generation(), timeout=None)
+        value = cache.get(key)
+    return value
+
+
+def _incr(name: str) -> None:
+    key = _generation_key(name)
+    try:
+        cache.incr(key)
+    except ValueError:  # not there (never read, or evicted): any fresh value is newer
+        cache.set(key, _fresh_generation(), timeout=None)
+
+
+def bump(*, posts: bool = False) -> None:
+    """Invalidate what the cache holds for post lists and details (and the public post
+    count when ``posts``), now and again when the current transaction commits."""
+    names = (CONTENT, POSTS) if posts else (CONTENT,)
+
+    def incr_all() -> None:
+        for name in names:
+            _incr(name)
+
+    incr_all()
+    transaction.on_commit(incr_all)
+
+
+def _seconds_until_next_publication(posts_generation: int) -> float | None:
+    """Seconds until the next scheduled post turns public, or None when none is
+    scheduled; one query per posts generation (and per scheduled post that turns public)."""
+    from posts.models import Post
+
+    key = f"{KEY_PREFIX}:next-publication:{posts_generation}"
+    now = time.time()
+    at = cache.get(key)
+    if at is None or (at and at <= now):
+        first = Post.objects.scheduled().order_by("published_at").values_list("published_at", flat=True)
+        when = first.first()
+        at = when.timestamp() if when is not None else 0.0
+        cache.set(key, at, RESPONSE_SECONDS)
+    return at - now if at else None
+
+
+def _timeout(limit: int, posts_generation: int) -> int:
+    """``limit``, shortened so that nothing outlives the next scheduled publication."""
+    remaining = _seconds_until_next_publication(posts_generation)
+    if remaining is None:
+        return limit
+    return max(0, min(limit, math.floor(remaining)))
+
+
+def public_post_count() -> int:
+    """How many posts are public: exact, and cached once there are many of them.
+
+    Below ``POSTS_COUNT_CACHE_MIN`` public posts every call counts. Above it, the count
+    is cached until the next post write (from any process when the cache is shared,
+    otherwise within ``COUNT_SECONDS``) or the next scheduled publication.
+    """
+    from posts.models import Post
+
+    posts_generation = generation(POSTS)
+    key = f"{KEY_PREFIX}:public-count:{posts_generation}"
+    count = cache.get(key)
+    if count is None:
+        count = Post.objects.public().count()
+        if count >= getattr(settings, "POSTS_COUNT_CACHE_MIN", COUNT_CACHE_MIN):
+            timeout = _timeout(COUNT_SECONDS, posts_generation)
+            if timeout:
+                cache.set(key, count, timeout)
+    return count
+
+
+# --- Anonymous responses ------------------------------------------------------------------
+
+
+def response_cache_enabled() -> bool:
+    return getattr(settings, "POSTS_RESPONSE_CACHE", False)
+
+
+def _response_key(request: Request) -> str | None:
+    """The cache key for this request's response, or None when it must not be cached:
+    only anonymous GETs answered as JSON are shared between callers."""
+    if request.method != "GET" or request.user.is_authenticated:
+        return None
+    renderer = getattr(request, "accepted_renderer", None)
+    if renderer is None or renderer.format != "json":
+        return None
+    # Scheme and host are part of the representation (absolute URLs in ``url``/``next``).
+    return (
+        f"{KEY_PREFIX}:response:{generation(CONTENT)}:{request.scheme}://{request.get_host()}"
+        f"{request.get_full_path()}"
+    )
+
+
+def cached_response(request: Request, produce: Callable[[], Response]) -> HttpResponse:
+    """Answer from the cache when this anonymous GET was answered since the last write,
+    otherwise ``produce()`` the response and cache its rendered body if it is a 200."""
+    if not response_cache_enabled():
+        return produce()
+    key = _response_key(request)
+    if key is None:
+        return produce()
+    body = cache.get(key)
+    if body is not None:
+        return HttpResponse(body, content_type=request.accepted_renderer.media_type)
+    # Read before the queries run: entries from before a concurrent write stay under
+    # the older generation.
+    timeout = _timeout(RESPONSE_SECONDS, generation(POSTS))
+    response = produce()
+    if response.status_code == 200 and timeout:
+        response.add_post_render_callback(lambda rendered: cache.set(key, rendered.content, timeout))
+    return response
+
+
+class AnonymousResponseCacheMixin:
+    """Serve ``list`` and ``retrieve`` to anonymous callers from the cache (when
+    ``POSTS_RESPONSE_CACHE`` is on); every write that changes them invalidates them."""
+
+    def list(self, request: Request, *args, **kwargs) -> HttpResponse:
+        return cached_response(
+            request, lambda: super(AnonymousResponseCacheMixin, self).list(request, *args, **kwargs)
+        )
+
+    def retrieve(self, request: Request, *args, **kwargs) -> HttpResponse:
+        return cached_response(
+            request, lambda: super(AnonymousResponseCacheMixin, self).retrieve(request, *args, **kwargs)
+        )
+
+
+# --- Invalidation -----------------------------------------------------------------------
+
+
+def _post_written(sender, **kwargs) -> None:
+    bump(posts=True)
+
+
+def _content_written(sender, **kwargs) -> None:
+    bump()
+
+
+def _tags_changed(sender, action: str, **kwargs) -> None:
+    if action.startswith("post_"):
+        bump()
+
+
+def connect_signals() -> None:
+    """Connect the invalidation receivers (from ``PostsConfig.ready``)."""
+    from accounts.models import User
+    from posts.models import Category, Comment, Like, Post, Tag
+
+    for signal in (post_save, post_delete):
+        signal.connect(_post_written, sender=Post, dispatch_uid=f"posts-cache-Post-{id(signal)}")
+        for model in (Comment, Like, Tag, Category, User):
+            signal.connect(
+                _content_written, sender=model, dispatch_uid=f"posts-cache-{model.__name__}-{id(signal)}"
+            )
+    m2m_changed.connect(_tags_changed, sender=Post.tags.through, dispatch_uid="posts-cache-post-tags")

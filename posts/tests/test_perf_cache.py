@@ -1,0 +1,171 @@
+"""Anonymous post list and detail responses from the cache (``POSTS_RESPONSE_CACHE``):
+served without touching the database, and never stale after a write that changes them."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import User
+from accounts.tests.factories import UserFactory
+from conftest import client_for
+from posts import services
+from posts.models import Category, Comment, Post, Tag
+from posts.tests.factories import CategoryFactory, CommentFactory, LikeFactory, PostFactory, TagFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def cached(settings):
+    settings.POSTS_RESPONSE_CACHE = True
+    return settings
+
+
+@pytest.fixture
+def post(author, staff_user):
+    """A public post with a category, a tag, a comment and a like by ``staff_user``."""
+    post = PostFactory(
+        author=author, category=CategoryFactory(name="Databases"), tags=[TagFactory(name="sql")]
+    )
+    CommentFactory(post=post)
+    LikeFactory(post=post, user=staff_user)
+    post.refresh_from_db()
+    return post
+
+
+def urls(post: Post) -> list[str]:
+    return ["/api/v1/posts/", f"/api/v1/posts/{post.slug}/", "/api/v1/posts/?page_size=5"]
+
+
+def snapshot(client, post: Post) -> list[bytes]:
+    responses = [client.get(url) for url in urls(post)]
+    assert all(response.status_code == 200 for response in responses)
+    return [response.content for response in responses]
+
+
+def test_second_anonymous_request_is_served_without_queries(cached, anon_client, post):
+    first = snapshot(anon_client, post)
+    with CaptureQueriesContext(connection) as queries:
+        second = snapshot(anon_client, post)
+    assert second == first
+    assert len(queries) == 0
+
+
+def test_off_by_default_in_tests_and_without_shared_cache(anon_client, post):
+    snapshot(anon_client, post)
+    with CaptureQueriesContext(connection) as queries:
+        snapshot(anon_client, post)
+    assert len(queries) > 0
+
+
+def test_authenticated_callers_are_not_served_from_the_cache(cached, anon_client, other_user, post):
+    client = client_for(other_user)
+    snapshot(anon_client, post)
+    assert client.get(f"/api/v1/posts/{post.slug}/").json()["liked"] is False
+    client.post(f"/api/v1/posts/{post.slug}/like/")
+    assert client.get(f"/api/v1/posts/{post.slug}/").json()["liked"] is True
+
+
+def test_browsable_api_is_not_cached(cached, anon_client, post):
+    anon_client.get("/api/v1/posts/", HTTP_ACCEPT="text/html")
+    json_response = anon_client.get("/api/v1/posts/")
+    assert json_response["Content-Type"] == "application/json"
+    assert json_response.json()["count"] == 1
+
+
+def _edit_post(post, author, staff):
+    client_for(author).patch(f"/api/v1/posts/{post.slug}/", {"title": "Renamed"})
+
+
+def _new_post(post, author, staff):
+    client_for(author).post("/api/v1/posts/", {"title": "Another", "body": "Text", "status": "published"})
+
+
+def _delete_post(post, author, staff):
+    PostFactory(author=author)  # keep the list non-empty
+    client_for(author).delete(f"/api/v1/posts/{post.slug}/")
+
+
+def _retag_post(post, author, staff):
+    client_for(author).patch(f"/api/v1/posts/{post.slug}/", {"tags": ["python"]})
+
+
+def _comment(post, author, staff):
+    client_for(staff).post(f"/api/v1/posts/{post.slug}/comments/", {"body": "Nice"})
+
+
+def _delete_comment(post, author, staff):
+    services.delete_comment(comment=post.comments.get())
+
+
+def _like(post, author, staff):
+    client_for(UserFactory()).post(f"/api/v1/posts/{post.slug}/like/")
+
+
+def _unlike(post, author, staff):
+    client_for(staff).delete(f"/api/v1/posts/{post.slug}/like/")
+
+
+def _rename_tag(post, author, staff):
+    tag = Tag.objects.get(slug="sql")
+    tag.slug = "structured-query-language"
+    tag.save()
+
+
+def _rename_category(post, author, staff):
+    client_for(staff).patch("/api/v1/categories/databases/", {"name": "Data stores"})
+
+
+def _profile(post, author, staff):
+    client_for(author).patch("/api/v1/auth/me/", {"display_name": "A New Name"})
+
+
+def _unpublish_in_bulk(post, author, staff):
+    # As an admin action does: QuerySet.update sends no signal.
+    PostFactory(author=author)
+    Post.objects.filter(pk=post.pk).update(status=Post.Status.DRAFT)
+
+
+def _hide_comments_in_bulk(post, author, staff):
+    # As the moderation action does: hide, then recount.
+    Comment.objects.filter(post=post).update(is_hidden=True)
+    services.recount([post.pk])
+
+
+def _delete_category(post, author, staff):
+    Category.objects.get(slug="databases").delete()
+
+
+def _delete_author(post, author, staff):
+    PostFactory()  # by someone else
+    User.objects.get(pk=author.pk).delete()
+
+
+WRITES = [
+    _edit_post,
+    _new_post,
+    _delete_post,
+    _retag_post,
+    _comment,
+    _delete_comment,
+    _like,
+    _unlike,
+    _rename_tag,
+    _rename_category,
+    _delete_category,
+    _profile,
+    _unpublish_in_bulk,
+    _hide_comments_in_bulk,
+    _delete_author,
+]
+
+
+@pytest.mark.parametrize("write", WRITES, ids=[w.__name__.strip("_") for w in WRITES])
+def test_every_write_invalidates_what_it_changes(cached, anon_client, post, author, staff_user, write):
+    before = snapshot(anon_client, post)
+    write(post, author, staff_user)
+    after_cached = [anon_client.get(url).content for url in urls(post)]
+    cached.POSTS_RESPONSE_CACHE = False
+    truth = [anon_client.get(url).content for url in urls(post)]
+    assert after_cached == truth
+    assert truth != before  # the write did change what readers see

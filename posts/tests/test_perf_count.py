@@ -1,0 +1,100 @@
+"""The post list's ``count``: cached for the unfiltered public list on large sites, exact
+for every filtered list, and never stale after a write or a scheduled publication."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from posts import caching
+from posts.models import Post
+from posts.tests.factories import PostFactory, TagFactory
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/posts/"
+
+
+@pytest.fixture
+def large(settings):
+    """Treat three public posts as a large site, so that the unfiltered count is cached."""
+    settings.POSTS_COUNT_CACHE_MIN = 3
+
+
+def get(client, url: str = URL, **params) -> tuple[dict, list[str]]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, params)
+    assert response.status_code == 200, response.content
+    return response.json(), [query["sql"].upper() for query in queries]
+
+
+def counts(queries: list[str]) -> int:
+    return sum("COUNT(" in sql for sql in queries)
+
+
+def publish_behind_the_caches_back(post: Post) -> None:
+    """Raw SQL, as a bulk load would: no signal, no invalidation."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE posts_post SET status = 'published', published_at = %s WHERE id = %s",
+            [timezone.now() - timedelta(minutes=1), post.pk],
+        )
+
+
+def test_unfiltered_count_is_cached_on_a_large_site(large, anon_client):
+    PostFactory.create_batch(3)
+    first, first_queries = get(anon_client)
+    second, second_queries = get(anon_client)
+    assert first["count"] == second["count"] == 3
+    assert counts(first_queries) == 1
+    assert counts(second_queries) == 0
+
+
+def test_small_site_counts_every_time(anon_client):
+    PostFactory.create_batch(2)
+    assert get(anon_client)[0]["count"] == 2
+    # A write that sends no signal still shows at once: nothing was cached.
+    publish_behind_the_caches_back(PostFactory(draft=True))
+    assert get(anon_client)[0]["count"] == 3
+
+
+def test_writes_move_the_cached_count(large, anon_client, author_client):
+    posts = PostFactory.create_batch(3)
+    assert get(anon_client)[0]["count"] == 3
+    created = author_client.post(URL, {"title": "New", "body": "Body", "status": "published"})
+    assert created.status_code == 201
+    assert get(anon_client)[0]["count"] == 4
+    posts[0].delete()
+    assert get(anon_client)[0]["count"] == 3
+    # Bulk paths (admin actions) send no signals; the queryset's update() invalidates.
+    Post.objects.filter(pk=posts[1].pk).update(status=Post.Status.DRAFT)
+    assert get(anon_client)[0]["count"] == 2
+
+
+def test_filtered_counts_stay_exact(large, anon_client):
+    python = TagFactory(name="python")
+    PostFactory.create_batch(3, tags=[python])
+    PostFactory.create_batch(2)
+    assert get(anon_client)[0]["count"] == 5  # cached from here on
+    # A post that turns public without any signal: the filtered counts still see it.
+    hidden = PostFactory(draft=True, tags=[python], title="Needle in the haystack")
+    publish_behind_the_caches_back(hidden)
+    assert get(anon_client, tag="python")[0]["count"] == 4
+    assert get(anon_client, author=hidden.author.username)[0]["count"] == 1
+    assert get(anon_client, search="needle")[0]["count"] == 1
+    assert get(anon_client, published_after="2000-01-01")[0]["count"] == 6
+
+
+def test_cached_count_ends_when_a_scheduled_post_turns_public(large):
+    PostFactory.create_batch(3)
+    PostFactory(scheduled=True, published_at=timezone.now() + timedelta(seconds=30))
+    timeout = caching._timeout(caching.COUNT_SECONDS, caching.generation(caching.POSTS))
+    assert 0 < timeout <= 30
+
+
+def test_count_is_documented_in_the_schema(anon_client):
+    schema = anon_client.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    page = schema["components"]["schemas"]["PaginatedPostListList"]
+    assert "Exact for any filtered list" in page["properties"]["count"]["description"]
