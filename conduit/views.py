@@ -11,7 +11,6 @@ from django.contrib.auth import authenticate
 from django.db import IntegrityError, transaction
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -51,14 +50,14 @@ from posts.services import normalise_tag_names
 
 
 class ConduitView(APIView):
-    """Base: ``Token`` auth only (no session, so no CSRF), JSON in and out, RealWorld errors.
+    """Base: ``Token`` auth only (no session, so no CSRF), the project's JSON parser, JSON
+    out (no browsable API), RealWorld errors.
 
     Left out of the /api/v1/ OpenAPI schema: RealWorld publishes its own.
     """
 
     authentication_classes = [ConduitTokenAuthentication]
     permission_classes = [IsAuthenticatedOrReadOnly]
-    parser_classes = [JSONParser]
     renderer_classes = [JSONRenderer]
     schema = None
 

@@ -91,6 +91,15 @@ def test_missing_envelope_and_malformed_json_are_422(anon_client):
     assert list(malformed.json()["errors"]) == ["body"]
 
 
+def test_deeply_nested_json_is_422_not_a_server_error(anon_client):
+    nested = '{"user": ' + "[" * 100_000 + "]" * 100_000 + "}"
+
+    response = anon_client.post("/api/users", nested, content_type="application/json")
+
+    assert response.status_code == 422
+    assert list(response.json()["errors"]) == ["body"]
+
+
 def test_login_by_email_in_any_case(anon_client):
     UserFactory(username="jake", email="jake@jake.jake")
 
