@@ -177,7 +177,7 @@ class TestReadVisibility:
         for client in (author_client, staff_client):
             response = client.get(detail_url(posts[which]))
             assert response.status_code == 200
-            assert response.data["status"] == which if which != "public" else "published"
+            assert response.data["status"] == ("published" if which == "public" else which)
             assert set(response.data) == DETAIL_FIELDS
 
     def test_unknown_slug_is_404(self, anon_client):
