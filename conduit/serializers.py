@@ -171,10 +171,10 @@ class AccountFieldsMixin(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if "password" in attrs:
-            candidate = self.instance or User()
+            current = self.instance or User()
             candidate = User(
-                username=attrs.get("username", candidate.username),
-                email=attrs.get("email", candidate.email),
+                username=attrs.get("username", current.username),
+                email=attrs.get("email", current.email),
             )
             try:
                 password_validation.validate_password(
@@ -184,7 +184,7 @@ class AccountFieldsMixin(serializers.Serializer):
                 raise serializers.ValidationError({"password": list(exc.messages)}) from exc
         return attrs
 
-    def _conflict(self, exc: IntegrityError, attrs: dict[str, Any]) -> serializers.ValidationError:
+    def _conflict(self, attrs: dict[str, Any]) -> serializers.ValidationError:
         """A concurrent request took the username or the email between validation and save."""
         field = "username"
         if "username" not in attrs or not _taken("username", attrs["username"], self._instance_pk()):
@@ -198,7 +198,7 @@ class RegistrationSerializer(AccountFieldsMixin):
             with transaction.atomic():
                 return User.objects.create_user(**validated_data)
         except IntegrityError as exc:
-            raise self._conflict(exc, validated_data) from exc
+            raise self._conflict(validated_data) from exc
 
 
 class LoginSerializer(serializers.Serializer):
@@ -235,7 +235,7 @@ class UserUpdateSerializer(AccountFieldsMixin):
                 if fields:
                     instance.save(update_fields=fields)
         except IntegrityError as exc:
-            raise self._conflict(exc, validated_data) from exc
+            raise self._conflict(validated_data) from exc
         return instance
 
 
