@@ -88,3 +88,31 @@ def test_concurrent_follow_and_unfollow_never_fail(postgres_only):
     assert set(codes) == {200}, codes
     count = Follow.objects.filter(followed=star).count()
     assert client_for(None).get("/api/v1/users/star/").data["follower_count"] == count <= 4
+
+
+def test_posts_tagged_with_one_new_tag_at_once_all_get_it(postgres_only):
+    clients = [client_for(user) for user in UserFactory.create_batch(6)]
+
+    def create(i):
+        body = {"title": f"Post {i}", "body": "b", "tags": ["Brand New", f"own{i}"], "status": "published"}
+        return clients[i].post("/api/v1/posts/", body, format="json").status_code
+
+    assert run_at_once(6, create) == [201] * 6
+    assert Post.objects.filter(tags__slug="brand-new").count() == 6
+    assert client_for(None).get("/api/v1/tags/").data["results"][0] == {
+        "name": "Brand New",
+        "slug": "brand-new",
+        "post_count": 6,
+    }
+
+
+def test_concurrent_comments_leave_an_exact_count(postgres_only):
+    post = PostFactory()
+    clients = [client_for(user) for user in UserFactory.create_batch(8)]
+
+    def comment(i):
+        return clients[i].post(f"/api/v1/posts/{post.slug}/comments/", {"body": f"c{i}"}).status_code
+
+    assert run_at_once(8, comment) == [201] * 8
+    post.refresh_from_db()
+    assert post.comment_count == 8
