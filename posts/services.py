@@ -13,6 +13,7 @@ from anyascii import anyascii
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.http import Http404
 from django.utils.text import slugify
 
 from accounts.models import User
@@ -104,6 +105,25 @@ def update_post(*, post: Post, tags: Iterable[str] | None = None, **fields: Any)
     return post
 
 
+def _lock_post(post: Post) -> None:
+    """Lock the post's row until the transaction ends; 404 if it was just deleted.
+
+    A like or comment inserted while its post is being deleted would reference a row
+    that is gone when the deferred foreign key is checked at commit: an error for one
+    request or the other. With the row locked (``delete_post`` locks it too), the two take
+    turns: the like or comment lands first and is deleted with the post, or finds it gone.
+    """
+    if not Post.objects.select_for_update(no_key=True).filter(pk=post.pk).exists():
+        raise Http404("No Post matches the given query.")
+
+
+@transaction.atomic
+def delete_post(*, post: Post) -> None:
+    """Delete a post with its comments and likes, its row locked first (see ``_lock_post``)."""
+    Post.objects.select_for_update().filter(pk=post.pk).exists()
+    post.delete()
+
+
 def _like_count(post: Post) -> int:
     return Post.objects.filter(pk=post.pk).values_list("like_count", flat=True).get()
 
@@ -112,6 +132,7 @@ def like_post(*, user: User, post: Post) -> int:
     """Like ``post`` (idempotent); returns the new like count."""
     try:
         with transaction.atomic():
+            _lock_post(post)
             _, created = Like.objects.get_or_create(user=user, post=post)
             if created:
                 Post.objects.filter(pk=post.pk).update(like_count=F("like_count") + 1)
@@ -123,6 +144,7 @@ def like_post(*, user: User, post: Post) -> int:
 def unlike_post(*, user: User, post: Post) -> int:
     """Remove the like (idempotent); returns the new like count."""
     with transaction.atomic():
+        _lock_post(post)
         deleted, _ = Like.objects.filter(user=user, post=post).delete()
         if deleted:
             Post.objects.filter(pk=post.pk).update(like_count=F("like_count") - deleted)
@@ -131,6 +153,7 @@ def unlike_post(*, user: User, post: Post) -> int:
 
 @transaction.atomic
 def add_comment(*, post: Post, author: User, body: str) -> Comment:
+    _lock_post(post)
     comment = Comment.objects.create(post=post, author=author, body=body)
     Post.objects.filter(pk=post.pk).update(comment_count=F("comment_count") + 1)
     return comment

@@ -83,6 +83,9 @@ class PostViewSet(caching.AnonymousResponseCacheMixin, PostListMixin, viewsets.M
         post = serializer.save()
         post.liked = False
 
+    def perform_destroy(self, instance: Post) -> None:
+        services.delete_post(post=instance)
+
     def perform_update(self, serializer: PostWriteSerializer) -> None:
         liked = getattr(serializer.instance, "liked", False)
         post = serializer.save()
