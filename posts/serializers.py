@@ -193,7 +193,11 @@ class PostWriteSerializer(serializers.ModelSerializer):
 
     def update(self, instance: Post, validated_data: dict[str, Any]) -> Post:
         tags = validated_data.pop("tags", None)
-        return services.update_post(post=instance, tags=tags, **validated_data)
+        post = services.update_post(post=instance, tags=tags, **validated_data)
+        if tags is not None:
+            # The ``tag_slugs`` annotation was read before the edit; the response must not show it.
+            post.__dict__.pop("tag_slugs", None)
+        return post
 
     def to_representation(self, instance: Post) -> dict[str, Any]:
         return PostDetailSerializer(instance, context=self.context).data

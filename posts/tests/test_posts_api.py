@@ -266,7 +266,10 @@ class TestUpdate:
         post.tags.set([TagFactory(name="keep")])
         author_client.patch(detail_url(post), {"title": "t"})
         assert list(post.tags.values_list("slug", flat=True)) == ["keep"]
-        author_client.patch(detail_url(post), {"tags": []})
+        response = author_client.patch(detail_url(post), {"tags": ["New one", "keep"]})
+        assert sorted(response.data["tags"]) == ["keep", "new-one"]
+        assert sorted(author_client.get(detail_url(post)).data["tags"]) == ["keep", "new-one"]
+        assert author_client.patch(detail_url(post), {"tags": []}).data["tags"] == []
         assert not post.tags.exists()
 
     def test_other_user_gets_403_and_nothing_changes(self, post, other_client):
