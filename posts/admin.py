@@ -1,16 +1,33 @@
 """Admin for editors: posts, comment moderation, tags and categories.
 
 Counters are never edited by hand: every admin path that changes comments (actions,
-deletes, the inline on a post) ends with ``services.recount`` of the posts it touched.
+deletes, the inline on a post) ends with ``services.recount`` of the posts it touched,
+and every bulk ``update()`` (which sends no signal) invalidates the anonymous response
+cache with ``caching.bump``.
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from posts import services
+from posts import caching, services
 from posts.models import Category, Comment, Post, Tag
+
+
+class PostAdminForm(forms.ModelForm):
+    class Meta:
+        model = Post
+        fields = ["title", "author", "body", "excerpt", "status", "published_at", "category", "tags"]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        # As in the API: publishing without a date means now. Set here, before the model's
+        # constraints are validated (a published post must have a date).
+        if cleaned.get("status") == Post.Status.PUBLISHED and not cleaned.get("published_at"):
+            cleaned["published_at"] = timezone.now()
+        return cleaned
 
 
 class CommentInline(admin.TabularInline):
@@ -28,6 +45,8 @@ class CommentInline(admin.TabularInline):
 @admin.register(Post)
 class PostAdmin(admin.ModelAdmin):
     """Posts: the slug is made once from the title by ``posts.services`` and never edited."""
+
+    form = PostAdminForm
 
     list_display = (
         "title",
@@ -78,10 +97,15 @@ class PostAdmin(admin.ModelAdmin):
             # The same unique-slug path as the API, race-safe against concurrent creates.
             services._save_with_unique_slug(obj)
 
+    def delete_model(self, request: HttpRequest, obj: Post) -> None:
+        # Row-locked like the API's delete, so a like or comment racing in cannot break it.
+        services.delete_post(post=obj)
+
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         # The comment inline may have added, hidden or deleted comments.
         services.recount([form.instance.pk])
+        caching.bump()
 
     @admin.action(description="Publish selected posts now", permissions=["change"])
     def publish_now(self, request: HttpRequest, queryset: QuerySet) -> None:
@@ -89,11 +113,13 @@ class PostAdmin(admin.ModelAdmin):
         # Posts already public keep their date; drafts and scheduled posts go out now.
         not_public = queryset.filter(Q(status=Post.Status.DRAFT) | Q(published_at__gt=now))
         updated = not_public.update(status=Post.Status.PUBLISHED, published_at=now, updated_at=now)
+        caching.bump(posts=True)  # update() sends no signal
         self.message_user(request, f"{updated} post(s) published.", messages.SUCCESS)
 
     @admin.action(description="Unpublish selected posts (back to draft)", permissions=["change"])
     def unpublish(self, request: HttpRequest, queryset: QuerySet) -> None:
         updated = queryset.update(status=Post.Status.DRAFT, updated_at=timezone.now())
+        caching.bump(posts=True)
         self.message_user(request, f"{updated} post(s) moved to draft.", messages.SUCCESS)
 
 
@@ -122,6 +148,7 @@ class CommentAdmin(admin.ModelAdmin):
         post_ids = self._recount_posts_of(queryset)
         updated = queryset.update(is_hidden=True)
         services.recount(post_ids)
+        caching.bump()  # update() sends no signal
         self.message_user(request, f"{updated} comment(s) hidden.", messages.SUCCESS)
 
     @admin.action(description="Unhide selected comments", permissions=["change"])
@@ -129,22 +156,26 @@ class CommentAdmin(admin.ModelAdmin):
         post_ids = self._recount_posts_of(queryset)
         updated = queryset.update(is_hidden=False)
         services.recount(post_ids)
+        caching.bump()
         self.message_user(request, f"{updated} comment(s) shown again.", messages.SUCCESS)
 
     def save_model(self, request: HttpRequest, obj: Comment, form, change: bool) -> None:
         previous_post_id = form.initial.get("post") if change else None
         super().save_model(request, obj, form, change)
         services.recount({obj.post_id, *([previous_post_id] if previous_post_id else [])})
+        caching.bump()
 
     def delete_model(self, request: HttpRequest, obj: Comment) -> None:
         post_id = obj.post_id
         super().delete_model(request, obj)
         services.recount([post_id])
+        caching.bump()
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
         post_ids = self._recount_posts_of(queryset)
         super().delete_queryset(request, queryset)
         services.recount(post_ids)
+        caching.bump()
 
 
 @admin.register(Tag)
