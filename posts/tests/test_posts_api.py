@@ -482,3 +482,29 @@ def test_liked_flag_in_detail(author, other_user):
     client.post(f"{detail_url(post)}like/")
     assert client.get(detail_url(post)).data["liked"] is True
     assert client_for(author).get(detail_url(post)).data["liked"] is False
+
+
+def test_anonymous_readers_see_every_change_at_once(author, author_client, other_client, anon_client):
+    """Whatever the API caches for anonymous readers, a write shows up on the next read."""
+    assert anon_client.get(POSTS).data["count"] == 0
+    slug = new_post(author_client, status="published", tags=["t"]).data["slug"]
+    assert slugs(anon_client.get(POSTS)) == [slug]
+    assert anon_client.get(detail_url(slug)).data["like_count"] == 0
+    other_client.post(f"{detail_url(slug)}like/")
+    other_client.post(f"{detail_url(slug)}comments/", {"body": "first"})
+    item = anon_client.get(POSTS).data["results"][0]
+    assert (item["like_count"], item["comment_count"]) == (1, 1)
+    assert anon_client.get(f"{detail_url(slug)}comments/").data["count"] == 1
+    author_client.patch(detail_url(slug), {"title": "Renamed", "tags": ["u"]})
+    detail = anon_client.get(detail_url(slug)).data
+    assert (detail["title"], detail["tags"]) == ("Renamed", ["u"])
+    assert [t["slug"] for t in anon_client.get("/api/v1/tags/").data["results"]] == ["u"]
+    author_client.patch(detail_url(slug), {"status": "draft"})
+    assert anon_client.get(detail_url(slug)).status_code == 404
+    assert anon_client.get(POSTS).data["count"] == 0
+    assert anon_client.get(f"/api/v1/users/{author.username}/").data["post_count"] == 0
+    author_client.patch(detail_url(slug), {"status": "published"})
+    assert anon_client.get(POSTS).data["count"] == 1
+    author_client.delete(detail_url(slug))
+    assert anon_client.get(detail_url(slug)).status_code == 404
+    assert anon_client.get(POSTS).data["count"] == 0
