@@ -252,7 +252,7 @@ def preview(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"detail": "Log in to preview."}, status=401)
     try:
         payload: Any = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deeply
         return JsonResponse({"detail": 'Send JSON: {"body": "..."}.'}, status=400)
     body = payload.get("body") if isinstance(payload, dict) else None
     if not isinstance(body, str):
