@@ -264,6 +264,11 @@ class TestCategories:
         assert response.data["slug"] == "python"
         assert Category.objects.get().name == "Python 3"
 
+    def test_staff_deletes_and_posts_stay_uncategorised(self, staff_client, anon_client):
+        post = PostFactory(category=CategoryFactory(name="Python", slug="python"))
+        assert staff_client.delete("/api/v1/categories/python/").status_code == 204
+        assert anon_client.get(f"/api/v1/posts/{post.slug}/").data["category"] is None
+
     def test_others_cannot_write(self, anon_client, author_client):
         CategoryFactory(name="Python", slug="python")
         assert anon_client.post("/api/v1/categories/", {"name": "X"}).status_code == 401
