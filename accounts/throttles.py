@@ -55,9 +55,14 @@ def lockout_detail() -> str:
 
 def lockout_response(
     request: HttpRequest, original_response: HttpResponse | None = None, credentials: dict | None = None
-) -> JsonResponse:
-    """Axes' answer to a locked-out login outside DRF (the admin): JSON 429."""
-    response = JsonResponse({"detail": lockout_detail()}, status=429)
+) -> HttpResponse:
+    """Axes' answer to a locked-out login outside DRF (the web and admin login forms): a
+    429, in JSON for the API and for scripts that ask for it, as text otherwise."""
+    wants_json = request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
+    if wants_json:
+        response = JsonResponse({"detail": lockout_detail()}, status=429)
+    else:
+        response = HttpResponse(lockout_detail(), status=429, content_type="text/plain; charset=utf-8")
     response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
     return response
 

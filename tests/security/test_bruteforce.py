@@ -64,3 +64,14 @@ class TestLockout:
         assert_locked_out(login("cached", PASSWORD, address="192.0.2.10"))
         cache.clear()  # the shared state is the only state: clearing it lifts the lockout
         assert login("cached", PASSWORD, address="192.0.2.10").status_code == 200
+
+
+@pytest.mark.django_db
+def test_web_login_form_is_locked_out_too(low_limit, client):
+    UserFactory(username="webby")
+    for _ in range(LIMIT):
+        client.post("/login/", {"username": "webby", "password": "wrong-guess"}, REMOTE_ADDR="203.0.113.9")
+    response = client.post("/login/", {"username": "webby", "password": PASSWORD}, REMOTE_ADDR="203.0.113.50")
+    assert response.status_code == 429
+    assert "Too many failed login attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
