@@ -1,0 +1,207 @@
+"""Production settings: deployment checks clean, hardened headers and cookies, no
+traceback in a 500, and no password or token in the logs."""
+
+import importlib
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.test import Client
+from pythonjsonlogger.json import JsonFormatter
+from rest_framework.test import APIClient
+
+from accounts.tests.factories import UserFactory
+from config.logging import JSON_FIELDS, PLAIN_FORMAT, RequestIdFilter
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION_ENV = {
+    "DJANGO_SECRET_KEY": "test-production-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+    "DJANGO_ALLOWED_HOSTS": "blog.example.com,testserver",
+}
+
+
+@pytest.fixture
+def production(monkeypatch):
+    """The production settings module, imported with its required environment."""
+    for name, value in PRODUCTION_ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("DJANGO_SECURE_SSL_REDIRECT", raising=False)
+    monkeypatch.delenv("DJANGO_DEBUG", raising=False)
+    module = importlib.import_module("config.settings.production")
+    return importlib.reload(module)
+
+
+@pytest.fixture
+def production_settings(production, settings):
+    """The test settings with production's transport and cookie hardening applied."""
+    for name in (
+        "DEBUG",
+        "SECURE_PROXY_SSL_HEADER",
+        "SECURE_SSL_REDIRECT",
+        "SECURE_REDIRECT_EXEMPT",
+        "SECURE_HSTS_SECONDS",
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+        "SECURE_HSTS_PRELOAD",
+        "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_SECURE",
+        "SESSION_COOKIE_HTTPONLY",
+        "SECURE_CONTENT_TYPE_NOSNIFF",
+        "SECURE_REFERRER_POLICY",
+        "X_FRAME_OPTIONS",
+    ):
+        setattr(settings, name, getattr(production, name))
+    return settings
+
+
+def test_check_deploy_is_clean_at_warning_level():
+    env = {**os.environ, **PRODUCTION_ENV, "DJANGO_SETTINGS_MODULE": "config.settings.production"}
+    env.pop("DJANGO_SECURE_SSL_REDIRECT", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_its_secrets(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    monkeypatch.delenv("DJANGO_SECRET_KEY", raising=False)
+    monkeypatch.setenv("DJANGO_ALLOWED_HOSTS", "blog.example.com")
+    with pytest.raises(ImproperlyConfigured):
+        importlib.reload(importlib.import_module("config.settings.production"))
+
+
+def test_production_settings_are_hardened(production):
+    assert production.DEBUG is False
+    assert production.SECURE_SSL_REDIRECT is True
+    assert production.SECURE_HSTS_SECONDS >= 31_536_000
+    assert production.SECURE_HSTS_INCLUDE_SUBDOMAINS and production.SECURE_HSTS_PRELOAD
+    assert production.SESSION_COOKIE_SECURE and production.CSRF_COOKIE_SECURE
+    assert production.SESSION_COOKIE_HTTPONLY
+    assert production.SECURE_CONTENT_TYPE_NOSNIFF
+    assert production.X_FRAME_OPTIONS == "DENY"
+    assert production.SECURE_REFERRER_POLICY
+    assert production.SIMPLE_JWT["SIGNING_KEY"] == PRODUCTION_ENV["DJANGO_SECRET_KEY"]
+    assert "argon2" in production.PASSWORD_HASHERS[0].lower()
+
+
+@pytest.mark.django_db
+class TestProductionResponses:
+    def test_plain_http_is_redirected_except_probes(self, production_settings, client):
+        response = client.get("/", HTTP_HOST="blog.example.com")
+        assert response.status_code == 301 and response["Location"].startswith("https://")
+        assert client.get("/healthz", HTTP_HOST="blog.example.com").status_code == 200
+
+    @pytest.mark.parametrize("url", ["/", "/login/", "/api/v1/posts/", "/api/v1/no-such/"])
+    def test_security_headers_on_every_response(self, production_settings, client, url):
+        response = client.get(url, secure=True, HTTP_HOST="blog.example.com")
+        assert response.status_code in {200, 404}
+        hsts = response["Strict-Transport-Security"]
+        assert "max-age=31536000" in hsts and "includeSubDomains" in hsts and "preload" in hsts
+        assert response["X-Content-Type-Options"] == "nosniff"
+        assert response["X-Frame-Options"] == "DENY"
+        assert response["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+    def test_session_and_csrf_cookies_are_secure(self, production_settings, client, author):
+        client.get("/login/", secure=True, HTTP_HOST="blog.example.com")
+        response = client.post(
+            "/login/",
+            {"username": "author", "password": "a-long-test-password-42"},
+            secure=True,
+            HTTP_HOST="blog.example.com",
+        )
+        assert response.status_code in {200, 302}
+        session = client.cookies["sessionid"]
+        assert session["secure"] and session["httponly"] and session["samesite"]
+        assert client.cookies["csrftoken"]["secure"]
+
+
+@pytest.mark.django_db
+@pytest.mark.urls("tests.security.boom_urls")
+@pytest.mark.parametrize("url", ["/api/v1/boom/", "/boom/"])
+def test_a_forced_500_shows_no_traceback(url):
+    response = Client(raise_request_exception=False).get(url)
+    assert response.status_code == 500
+    text = response.content.decode()
+    for leak in (
+        "Traceback",
+        "SECRET-DETAIL-42",
+        "hunter2",
+        "RuntimeError",
+        "boom_urls",
+        "/work/",
+        "SECRET_KEY",
+    ):
+        assert leak not in text, leak
+    if url.startswith("/api/"):
+        assert response.json() == {"detail": "A server error occurred."}
+
+
+def formatted(records: list[logging.LogRecord]) -> str:
+    """Every record as the project's handlers would write it (plain and JSON), plus its
+    attributes, so secrets in extras are caught too."""
+    plain = logging.Formatter(PLAIN_FORMAT)
+    json_formatter = JsonFormatter(JSON_FIELDS)
+    request_ids = RequestIdFilter()
+    lines = []
+    for record in records:
+        request_ids.filter(record)
+        lines += [plain.format(record), json_formatter.format(record), repr(record.__dict__)]
+    return "\n".join(lines)
+
+
+@pytest.mark.django_db
+@pytest.mark.urls("tests.security.boom_urls")
+def test_passwords_and_tokens_never_reach_the_logs(caplog, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    caplog.set_level(logging.DEBUG)
+    api = APIClient(REMOTE_ADDR="198.51.100.7")
+    password, new_password, wrong = (
+        "Corr3ct-Horse-Battery-1",
+        "N3w-Staple-Horse-Battery-2",
+        "Wr0ng-Guess-Secret-3",
+    )
+    secrets = [password, new_password, wrong]
+
+    api.post("/api/v1/auth/register/", {"username": "logger", "email": "l@example.com", "password": password})
+    api.post("/api/v1/auth/register/", {"username": "logger", "email": "l@example.com", "password": password})
+    api.post("/api/v1/auth/register/", {"username": "weak", "email": "w@example.com", "password": "123"})
+    assert api.post("/api/v1/auth/token/", {"username": "logger", "password": wrong}).status_code == 401
+    pair = api.post("/api/v1/auth/token/", {"username": "logger", "password": password}).json()
+    rotated = api.post("/api/v1/auth/token/refresh/", {"refresh": pair["refresh"]}).json()
+    assert api.post("/api/v1/auth/token/refresh/", {"refresh": pair["refresh"]}).status_code == 401
+    api.post("/api/v1/auth/token/verify/", {"token": pair["access"]})
+    secrets += [pair["access"], pair["refresh"], rotated["access"], rotated["refresh"]]
+
+    authed = APIClient(HTTP_AUTHORIZATION=f"Bearer {rotated['access']}")
+    authed.get("/api/v1/auth/me/")
+    authed.post("/api/v1/auth/password/", {"old_password": wrong, "new_password": new_password})
+    authed.post("/api/v1/auth/password/", {"old_password": password, "new_password": new_password})
+    authed.post("/api/v1/boom/", {"password": password, "refresh": rotated["refresh"]})  # a 500 mid-request
+    Client(raise_request_exception=False).post(
+        "/api/v1/boom/", {"password": password}, HTTP_AUTHORIZATION=f"Bearer {rotated['access']}"
+    )
+    api.post("/api/v1/auth/logout/", {"refresh": rotated["refresh"]})
+    for _ in range(4):  # into the lockout
+        api.post("/api/v1/auth/token/", {"username": "logger", "password": wrong})
+    UserFactory(username="webuser")
+    Client().post("/login/", {"username": "webuser", "password": wrong})
+
+    logs = formatted(caplog.records)
+    assert "Internal Server Error" in logs and "Unauthorized" in logs  # the flows did log
+    for secret in secrets:
+        assert secret not in logs, f"a secret reached the logs: {secret[:12]}..."
+        # Nor any large piece of a token (its signature, say).
+        for piece in secret.split("."):
+            if len(piece) > 20:
+                assert piece not in logs
