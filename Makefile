@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: help install run serve migrate demo superuser test test-browser test-postgres lint format schema check-deploy scale-test backup-test realworld fuzz chaos clean
+.PHONY: help install run serve migrate demo superuser test test-browser test-postgres lint format schema check-deploy scale-test backup-test realworld fuzz chaos bench clean
 
 help:  ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -78,6 +78,9 @@ fuzz: install  ## Schemathesis (schemathesis.toml) against the schema on gunicor
 
 chaos: install  ## Write load on gunicorn + PostgreSQL while PostgreSQL stops for 4 s: 503s, recovery, no lost 201
 	timeout 300 $(BIN)/python scripts/chaos.py
+
+bench: install  ## Seed 1k and 100k posts in a throwaway PostgreSQL database, load gunicorn with wrk, print the table
+	timeout 1800 $(BIN)/python -m bench.run
 
 clean:  ## Remove the virtualenv, caches and the local SQLite database
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles db.sqlite3*

@@ -17,7 +17,7 @@ Environment (all optional):
 - ``BENCH_REDIS_URL`` (``redis://127.0.0.1:6379/15``): for the cached figures; ``none``
   skips them.
 - ``BENCH_PORT`` (8160), ``BENCH_POSTS`` (adds a size above 100,000),
-  ``BENCH_SIZES`` (``1000,100000``), ``BENCH_DURATION`` (seconds per endpoint, 3),
+  ``BENCH_SIZES`` (``1000,100000``), ``BENCH_DURATION`` (seconds per endpoint, 4, in 2-second slices),
   ``BENCH_CONNECTIONS`` (8), ``BENCH_WORKERS`` (the candidates compared, see
   ``DEFAULT_CANDIDATES``), ``BENCH_REPORT`` (also write the table to this file).
 """
@@ -49,6 +49,7 @@ SETTINGS = "config.settings.bench"
 # the load generator share the same two cores, so a few processes suffice; one more than
 # the cores covers the time a worker waits on the database.
 DEFAULT_CANDIDATES = "sync:3,gthread:2x4,asgi:3"
+SLICE_SECONDS = 2
 PUBLIC_SHARE = 0.87  # seed_blog makes ~8% drafts and ~4% scheduled posts
 
 
@@ -216,6 +217,34 @@ class Server:
                 largest = max(largest, int(rss.group(1)))
         return largest / 1024
 
+    def _workers_cpu_ticks(self) -> int:
+        ticks = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if int(fields[1]) == self.process.pid:  # ppid
+                ticks += int(fields[11]) + int(fields[12])  # utime + stime
+        return ticks
+
+    def wait_idle(self, database_url: str, limit: float = 120) -> None:
+        """Wait until the requests wrk abandoned at the end of a run are done: no worker
+        uses CPU and the database runs nothing for this server, so that they don't eat
+        into the next row's measurement."""
+        deadline = time.monotonic() + limit
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            while time.monotonic() < deadline:
+                before = self._workers_cpu_ticks()
+                time.sleep(0.3)
+                (active,) = conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND state = 'active' AND pid <> pg_backend_pid()"
+                ).fetchone()
+                if active == 0 and self._workers_cpu_ticks() - before <= 2:
+                    return
+        log("the server stayed busy; measuring anyway")
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -252,27 +281,32 @@ def wrk(url: str, duration: float, connections: int) -> Result:
     line = next(line for line in completed.stdout.splitlines() if line.startswith("BENCH "))
     data = json.loads(line[len("BENCH ") :])
     seconds = data["duration_us"] / 1e6
+    if not data["requests"]:  # nothing finished within the slice: slower than it
+        return Result(p50_ms=duration * 1000, p99_ms=duration * 1000, errors=data["errors"])
     return Result(
-        rps=data["requests"] / seconds if seconds else 0.0,
+        rps=data["requests"] / seconds,
         p50_ms=data["p50"] / 1000,
         p99_ms=data["p99"] / 1000,
         errors=data["errors"],
     )
 
 
-def measure_all(server: Server, paths: dict[str, str], duration: float, conns: int) -> dict[str, Result]:
-    """Load every path in turn, in one-second slices round-robin, so that a burst of
-    load from elsewhere on the machine is spread over all rows instead of skewing one:
-    the ratios between rows are what the run is for."""
+def measure_all(
+    server: Server, paths: dict[str, str], duration: float, conns: int, database_url: str
+) -> dict[str, Result]:
+    """Load every path in turn, in short slices round-robin, so that a burst of load
+    from elsewhere on the machine is spread over all rows instead of skewing one: the
+    ratios between rows are what the run is for."""
     probes: dict[str, tuple[int, int | None]] = {}
     for name, path in paths.items():
         for _ in range(3):  # warm every worker's caches and connection for this path
             probes[name] = probe(server.base + path)
-    rounds = max(1, round(duration))
+    rounds = max(1, round(duration / SLICE_SECONDS))
     slices: dict[str, list[Result]] = {name: [] for name in paths}
     for _ in range(rounds):
         for name, path in paths.items():
-            slices[name].append(wrk(server.base + path, 1, conns))
+            server.wait_idle(database_url)
+            slices[name].append(wrk(server.base + path, SLICE_SECONDS, conns))
     results = {}
     for name, parts in slices.items():
         p50s = sorted(part.p50_ms for part in parts)
@@ -342,6 +376,7 @@ def compare_workers(
     targets: dict[str, str],
     duration: float,
     conns: int,
+    database_url: str,
 ) -> dict[str, dict[str, Result]]:
     paths = endpoints(targets)
     results: dict[str, dict[str, Result]] = {}
@@ -350,7 +385,7 @@ def compare_workers(
         server = Server(candidate, port, env)
         try:
             results[candidate] = measure_all(
-                server, {name: paths[name] for name in ("list p1", "detail")}, duration, conns
+                server, {name: paths[name] for name in ("list p1", "detail")}, duration, conns, database_url
             )
             results[candidate]["rss"] = Result(rps=server.worker_rss_mb())
         finally:
@@ -390,7 +425,7 @@ def measure_size(
     env = server_env(database_url, None)
     server = Server(candidate, port, env)
     try:
-        run.rows.update(measure_all(server, run.paths, duration, conns))
+        run.rows.update(measure_all(server, run.paths, duration, conns, database_url))
         for page_size in (20, 100):  # the query bound holds at any page size
             for name, path in (("list", "/api/v1/posts/"), ("tag", run.paths["list by tag"])):
                 joiner = "&" if "?" in path else "?"
@@ -548,7 +583,7 @@ def main() -> None:
         log("no Redis: skipping the cached figures")
         redis_url = None
     port = env_int("BENCH_PORT", 8160)
-    duration = float(os.environ.get("BENCH_DURATION") or 3)
+    duration = float(os.environ.get("BENCH_DURATION") or 4)
     conns = env_int("BENCH_CONNECTIONS", 8)
     sizes = [int(s) for s in (os.environ.get("BENCH_SIZES") or "1000,100000").split(",")]
     extra = env_int("BENCH_POSTS", 0)
@@ -567,7 +602,7 @@ def main() -> None:
     for index, size in enumerate(sorted(sizes)):
         run, targets = seed_size(size, database_url)
         if index == 0 and len(candidates) > 1:
-            workers = compare_workers(candidates, env, port, targets, duration, conns)
+            workers = compare_workers(candidates, env, port, targets, duration, conns, database_url)
             best = max(workers, key=lambda c: workers[c]["list p1"].rps + workers[c]["detail"].rps)
         measure_size(run, database_url, redis_url, best, port, duration, conns)
         runs.append(run)

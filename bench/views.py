@@ -73,6 +73,13 @@ def _raw_cursor():
     return connection.connection.cursor()
 
 
+def _record(sql: str) -> None:
+    """Count the raw query where the bench's query counter looks (it only sees Django's
+    cursors)."""
+    if connection.queries_logged:
+        connection.queries_log.append({"sql": sql, "time": "0"})
+
+
 def _json(data: dict[str, Any]) -> HttpResponse:
     return HttpResponse(orjson.dumps(data, option=orjson.OPT_UTC_Z), content_type="application/json")
 
@@ -83,6 +90,7 @@ def floor_list(request: HttpRequest) -> HttpResponse:
     with _raw_cursor() as cursor:
         cursor.execute(LIST_SQL, (PAGE_SIZE, 0))
         rows = cursor.fetchall()
+    _record(LIST_SQL)
     base_url = request.build_absolute_uri(API_LIST_PATH)
     count = public_post_count()  # the same count strategy as the API: a cache hit
     return _json(
@@ -101,6 +109,7 @@ def floor_detail(request: HttpRequest, slug: str) -> HttpResponse:
     with _raw_cursor() as cursor:
         cursor.execute(DETAIL_SQL, (slug,))
         row = cursor.fetchone()
+    _record(DETAIL_SQL)
     if row is None:
         raise Http404
     data = _item(row, request.build_absolute_uri(API_LIST_PATH))
