@@ -700,7 +700,7 @@ class PostgresPostLoader:
                 # run them now, then defer again.
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-                cursor.execute("SET LOCAL maintenance_work_mem = '128MB'")
+                cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
                 cursor.execute(self.index_definition)
             if self.trigger_disabled:
                 cursor.execute(f"ALTER TABLE posts_post ENABLE TRIGGER {self.TRIGGER}")
