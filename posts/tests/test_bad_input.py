@@ -76,3 +76,19 @@ def test_non_object_json_bodies_are_400(author_client, payload):
 def test_form_bodies_are_415(author_client):
     response = author_client.post("/api/v1/posts/", {"title": "t", "body": "b"}, format="multipart")
     assert response.status_code == 415
+
+
+EXTREME_DATES = ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00", "0001-01-01", "9999-12-31"]
+
+
+@pytest.mark.parametrize("value", EXTREME_DATES)
+@pytest.mark.parametrize("param", ["published_after", "published_before"])
+def test_extreme_dates_in_filters_never_fail(anon_client, param, value):
+    PostFactory()
+    assert anon_client.get("/api/v1/posts/", {param: value}).status_code in (200, 400)
+
+
+@pytest.mark.parametrize("value", EXTREME_DATES[:2])
+def test_extreme_published_at_never_fails(author_client, value):
+    body = {"title": "t", "body": "b", "status": "published", "published_at": value}
+    assert author_client.post("/api/v1/posts/", body, format="json").status_code in (201, 400)
