@@ -160,7 +160,8 @@ class Command(BaseCommand):
         seeder = Seeder(seed=seed, progress=self._progress)
         # With DEBUG on, Django would keep (and format) every multi-megabyte INSERT.
         with override_settings(DEBUG=False), transaction.atomic():
-            created = seeder.run(**counts)
+            with _bulk_load_session():
+                created = seeder.run(**counts)
             admin_created = self._ensure_admin()
         # bulk inserts send no signals: invalidate cached lists and the public count.
         caching.bump(posts=True)
@@ -618,9 +619,9 @@ class PostgresPostLoader:
       vector (excerpt B, body C) computed there once; each post is an
       ``INSERT ... SELECT`` joining that table, so only the title's vector (A) is
       computed per row and the stored bodies are copied already compressed;
-    - the trigger is switched off for this transaction (``session_replication_role``
-      when the role may, which also skips the per-row foreign-key checks on ids this
-      command has just read or inserted; otherwise ``ALTER TABLE ... DISABLE TRIGGER``);
+    - the trigger does not fire: the load runs as ``session_replication_role = replica``
+      when the role may (see ``_bulk_load_session``); otherwise the trigger is disabled
+      with ``ALTER TABLE`` while the posts go in (other writers to posts then wait);
     - when the load at least doubles the table, the GIN index is dropped and rebuilt in
       one pass at the end.
 
@@ -658,10 +659,10 @@ class PostgresPostLoader:
 
     def __enter__(self) -> "PostgresPostLoader":
         with connection.cursor() as cursor:
-            if not _try(cursor, "SET LOCAL session_replication_role = replica"):
+            cursor.execute("SHOW session_replication_role")
+            if cursor.fetchone()[0] != "replica":
                 cursor.execute(f"ALTER TABLE posts_post DISABLE TRIGGER {self.TRIGGER}")
                 self.trigger_disabled = True
-            _try(cursor, "SET LOCAL default_toast_compression = lz4")  # faster than pglz, when built in
             if self.rebuild_index:
                 cursor.execute(f"DROP INDEX {self.INDEX}")
             cursor.execute(
@@ -705,6 +706,31 @@ class PostgresPostLoader:
             if self.trigger_disabled:
                 cursor.execute(f"ALTER TABLE posts_post ENABLE TRIGGER {self.TRIGGER}")
             cursor.execute("DROP TABLE seed_blog_pool")
+
+
+@contextmanager
+def _bulk_load_session() -> Iterator[None]:
+    """On PostgreSQL, for the rest of the load: ``session_replication_role = replica`` when
+    the role may (user triggers off, the search one included, and no per-row foreign-key
+    checks, on ids this command has just read or inserted itself), and lz4 for TOAST.
+
+    Both are undone at the end rather than left to the end of the transaction, which
+    may be an outer one (tests, or a caller's ``atomic``).
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW session_replication_role")
+        role = cursor.fetchone()[0]
+        cursor.execute("SHOW default_toast_compression")
+        compression = cursor.fetchone()[0]
+        _try(cursor, "SET LOCAL session_replication_role = replica")
+        _try(cursor, "SET LOCAL default_toast_compression = lz4")  # faster than pglz, when built in
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('session_replication_role', %s, true)", [role])
+        cursor.execute("SELECT set_config('default_toast_compression', %s, true)", [compression])
 
 
 def _try(cursor, statement: str) -> bool:
