@@ -449,7 +449,11 @@ def measure_size(
         server = Server(candidate, port, cached_env)
         try:
             cached = measure_all(
-                server, {f"{name} (cached)": run.paths[name] for name in CACHED}, duration, conns
+                server,
+                {f"{name} (cached)": run.paths[name] for name in CACHED},
+                duration,
+                conns,
+                database_url,
             )
             run.rows.update(cached)
         finally:

@@ -6,6 +6,8 @@ every query compares with the current time. Everyone else's non-public posts exi
 only for their author and staff.
 """
 
+import functools
+
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connections, models
 from django.db.models import OuterRef, Q
@@ -63,10 +65,16 @@ class PostQuerySet(models.QuerySet):
         posts = self.select_related("author", "category")
         if connections[self.db].vendor != "postgresql":
             return posts.prefetch_related("tags")
-        from posts.models import Tag
+        return posts.annotate(tag_slugs=ArraySubquery(_tag_slugs_subquery()))
 
-        slugs = Tag.objects.filter(posts=OuterRef("pk")).order_by("slug").values("slug")
-        return posts.annotate(tag_slugs=ArraySubquery(slugs))
+
+@functools.cache
+def _tag_slugs_subquery() -> models.QuerySet:
+    # Built once: resolving the many-to-many path costs more than the rest of the query;
+    # annotate() copies it, so sharing it is safe.
+    from posts.models import Tag
+
+    return Tag.objects.filter(posts=OuterRef("pk")).order_by("slug").values("slug")
 
 
 class CommentQuerySet(models.QuerySet):

@@ -2,7 +2,6 @@
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, mixins, viewsets
 from rest_framework.decorators import action
@@ -12,7 +11,7 @@ from rest_framework.response import Response
 
 from accounts.models import Follow
 from posts import caching, services
-from posts.filters import MyPostFilter, PostFilter, PostOrderingFilter, PostSearchFilter
+from posts.filters import MyPostFilter, PostFilter, PostFilterBackend, PostOrderingFilter, PostSearchFilter
 from posts.models import Category, Comment, Like, Post, Tag
 from posts.permissions import CommentPermission, IsAuthorOrStaffOrReadOnly, IsStaffOrReadOnly
 from posts.serializers import (
@@ -25,7 +24,7 @@ from posts.serializers import (
     TagSerializer,
 )
 
-POST_FILTER_BACKENDS = [DjangoFilterBackend, PostOrderingFilter, PostSearchFilter]
+POST_FILTER_BACKENDS = [PostFilterBackend, PostOrderingFilter, PostSearchFilter]
 # Query parameters that narrow the post list (and so need an exact count).
 LIST_FILTER_PARAMS = (*PostFilter.base_filters, PostSearchFilter.search_param)
 
@@ -62,6 +61,13 @@ class PostViewSet(caching.AnonymousResponseCacheMixin, PostListMixin, viewsets.M
         if user.is_authenticated:
             posts = posts.annotate(liked=Exists(Like.objects.filter(post=OuterRef("pk"), user=user)))
         return posts
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        # List filters mean nothing for one post (and building the FilterSet costs
+        # about a millisecond of a detail request).
+        if self.detail:
+            return queryset
+        return super().filter_queryset(queryset)
 
     def get_list_count(self) -> int | None:
         """The paginator's count for the unfiltered public list (cached on large sites:
