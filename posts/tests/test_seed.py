@@ -160,6 +160,13 @@ def test_likes_are_capped_by_the_possible_pairs():
     assert_counters_exact()
 
 
+def test_users_only():
+    seed(seed=15, users=3, posts=0, comments=5, likes=5, follows=2)
+    assert User.objects.filter(is_superuser=False).count() == 3
+    assert not Post.objects.exists()
+    assert Follow.objects.count() == 2
+
+
 def test_bad_options_are_refused():
     with pytest.raises(CommandError):
         seed(posts=-1)

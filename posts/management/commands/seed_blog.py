@@ -240,6 +240,7 @@ class Seeder:
         self.fake.seed_instance(seed)
         self.progress = progress
         self.now = timezone.now()
+        self._pool: list[dict[str, Any]] = []
 
     def run(self, *, users: int, posts: int, comments: int, likes: int, follows: int) -> dict[str, int]:
         categories = self.ensure_categories()
