@@ -207,3 +207,17 @@ def test_passwords_and_tokens_never_reach_the_logs(caplog, settings):
         for piece in secret.split("."):
             if len(piece) > 20:
                 assert piece not in logs
+
+
+def test_postgres_connections_are_health_checked_and_fail_fast(monkeypatch):
+    # What lets the service ride out a database restart (make chaos shows it live).
+    monkeypatch.setenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/blog")
+    base = importlib.import_module("config.settings.base")
+    try:
+        database = importlib.reload(base).DATABASES["default"]
+        assert database["CONN_MAX_AGE"] > 0
+        assert database["CONN_HEALTH_CHECKS"] is True
+        assert database["OPTIONS"]["connect_timeout"] == 3
+    finally:
+        monkeypatch.undo()
+        importlib.reload(base)
