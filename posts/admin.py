@@ -31,15 +31,22 @@ class PostAdminForm(forms.ModelForm):
 
 
 class CommentInline(admin.TabularInline):
+    """Moderation on the post's page: hide or delete. Comments are written by readers, so
+    none is added here, and the author is shown, not edited (an editable author widget
+    would cost a query per comment)."""
+
     model = Comment
     fields = ("author", "body", "is_hidden", "created_at")
-    readonly_fields = ("created_at",)
-    autocomplete_fields = ("author",)
+    readonly_fields = ("author", "created_at")
     extra = 0
     show_change_link = True
 
+    def has_add_permission(self, request: HttpRequest, obj: Post | None = None) -> bool:
+        return False
+
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).select_related("author")
+        # The change link shows str(comment), which names its author and post.
+        return super().get_queryset(request).select_related("author", "post")
 
 
 @admin.register(Post)

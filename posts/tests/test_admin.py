@@ -254,3 +254,42 @@ def test_changelist_queries_do_not_grow_with_rows(admin_client, model):
         assert admin_client.get(url).status_code == 200
     # Filters list the users, tags and categories: one query each, whatever their number.
     assert len(many) == len(few), [q["sql"] for q in many.captured_queries]
+
+
+def test_post_change_page_queries_do_not_grow_with_comments(admin_client, post):
+    url = reverse("admin:posts_post_change", args=[post.pk])
+    CommentFactory.create_batch(2, post=post)
+    with CaptureQueriesContext(connection) as few:
+        assert admin_client.get(url).status_code == 200
+    CommentFactory.create_batch(10, post=post)
+    with CaptureQueriesContext(connection) as many:
+        assert admin_client.get(url).status_code == 200
+    assert len(many) == len(few)
+
+
+def test_hiding_a_comment_from_the_post_page_recounts(admin_client, post):
+    comment = CommentFactory(post=post)
+    url = reverse("admin:posts_post_change", args=[post.pk])
+    data = {
+        "title": post.title,
+        "author": post.author_id,
+        "body": post.body,
+        "excerpt": post.excerpt,
+        "status": "published",
+        "published_at_0": post.published_at.strftime("%Y-%m-%d"),
+        "published_at_1": post.published_at.strftime("%H:%M:%S"),
+        "category": post.category_id,
+        "tags": [t.pk for t in post.tags.all()],
+        "comments-TOTAL_FORMS": "1",
+        "comments-INITIAL_FORMS": "1",
+        "comments-0-id": comment.pk,
+        "comments-0-post": post.pk,
+        "comments-0-body": comment.body,
+        "comments-0-is_hidden": "on",
+    }
+    response = admin_client.post(url, data)
+    assert response.status_code == 302
+    post.refresh_from_db()
+    comment.refresh_from_db()
+    assert comment.is_hidden
+    assert post.comment_count == 0
