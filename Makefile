@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: help install run serve migrate demo superuser test test-browser test-postgres lint format schema check-deploy scale-test backup-test realworld fuzz chaos bench clean
+.PHONY: help install run serve migrate demo superuser test test-browser screenshots test-postgres lint format schema check-deploy scale-test backup-test realworld fuzz chaos bench clean
 
 help:  ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ superuser: migrate  ## Create an admin account interactively
 
 test: install  ## Run the whole suite (SQLite unless DATABASE_URL is set; browser tests when /usr/bin/chromium exists)
 	$(BIN)/pytest
+
+screenshots: install  ## Run the browser tests and write their screenshots to docs/ for the README
+	BLOG_REQUIRE_BROWSER=1 BLOG_SCREENSHOT_DIR=$(CURDIR)/docs $(BIN)/pytest -m browser web
 
 test-browser: install  ## Only the headless-Chromium tests of the web pages (needs /usr/bin/chromium)
 	BLOG_REQUIRE_BROWSER=1 $(BIN)/pytest -m browser web

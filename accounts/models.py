@@ -81,8 +81,10 @@ class User(AbstractUser):
 class Follow(models.Model):
     """``follower`` follows ``followed``: one row per pair, never oneself."""
 
-    follower = models.ForeignKey(User, on_delete=models.CASCADE, related_name="following_set")
-    followed = models.ForeignKey(User, on_delete=models.CASCADE, related_name="follower_set")
+    # No single-column indexes: the unique (follower, followed) index serves lookups by
+    # follower, and (followed, follower) lookups and counts by followed.
+    follower = models.ForeignKey(User, on_delete=models.CASCADE, related_name="following_set", db_index=False)
+    followed = models.ForeignKey(User, on_delete=models.CASCADE, related_name="follower_set", db_index=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

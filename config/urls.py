@@ -9,7 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from config import views
 from config.api import ApiRootView
 from posts.feeds import LatestPostsAtomFeed, LatestPostsFeed
-from posts.sitemaps import sitemaps
+from posts.sitemaps import latest_sitemaps, sitemaps
 
 # Swagger UI and ReDoc inject inline styles, and ReDoc runs a worker from a blob.
 DOCS_CSP = {"style-src": ["'unsafe-inline'"], "worker-src": ["blob:"], "img-src": ["data:"]}
@@ -35,9 +35,16 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    path("robots.txt", views.robots_txt, name="robots-txt"),
     path("feed/", LatestPostsFeed(), name="feed-rss"),
     path("feed/atom/", LatestPostsAtomFeed(), name="feed-atom"),
-    path("sitemap.xml", sitemap_views.index, {"sitemaps": sitemaps, "sitemap_url_name": "sitemap-section"}),
+    path("sitemap.xml", sitemap_views.sitemap, {"sitemaps": latest_sitemaps}, name="sitemap"),
+    path(
+        "sitemap-index.xml",
+        sitemap_views.index,
+        {"sitemaps": sitemaps, "sitemap_url_name": "sitemap-section"},
+        name="sitemap-index",
+    ),
     path("sitemap-<section>.xml", sitemap_views.sitemap, {"sitemaps": sitemaps}, name="sitemap-section"),
     # Reader pages last: they own the site root.
     path("", include("web.urls")),

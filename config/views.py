@@ -34,6 +34,20 @@ def readyz(request: HttpRequest) -> JsonResponse:
 
 # Exempt: an unknown URL is a 404 whatever the method, not a CSRF 403.
 @csrf_exempt
+@require_GET
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    """Keep crawlers out of the API and admin; point them at the full sitemap index."""
+    lines = [
+        "User-agent: *",
+        "Disallow: /api/",
+        "Disallow: /admin/",
+        "Disallow: /write/",
+        "Disallow: /me/",
+        f"Sitemap: {request.build_absolute_uri('/sitemap-index.xml')}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
+
+
 def api_not_found(request: HttpRequest, *args: object, **kwargs: object) -> JsonResponse:
     """Any unknown URL under /api/: a JSON 404 whatever DEBUG says."""
     return JsonResponse({"detail": "Not found."}, status=404)

@@ -102,7 +102,7 @@ class PostAdmin(admin.ModelAdmin):
             obj.save()
         else:
             # The same unique-slug path as the API, race-safe against concurrent creates.
-            services._save_with_unique_slug(obj)
+            services.save_with_unique_slug(obj)
 
     def delete_model(self, request: HttpRequest, obj: Post) -> None:
         # Row-locked like the API's delete, so a like or comment racing in cannot break it.

@@ -149,13 +149,15 @@ class Comment(models.Model):
 
 
 class Like(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="likes")
+    # The unique (user, post) index serves lookups by user; post has its own FK index.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="likes", db_index=False
+    )
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="likes")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "post"], name="posts_like_unique_user_post")]
-        indexes = [models.Index(fields=["post"], name="posts_like_post_idx")]
 
     def __str__(self) -> str:
         return f"{self.user} likes {self.post}"

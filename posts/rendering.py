@@ -38,6 +38,8 @@ ALLOWED_ATTRIBUTES = {
 URL_SCHEMES = {"http", "https", "mailto"}
 _WORD = re.compile(r"\w+")
 _SPACE = re.compile(r"\s+")
+# Only applied to HTML that nh3 produced, which is well-formed.
+_PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.DOTALL)
 
 
 def sanitize_html(raw_html: str) -> str:
@@ -62,8 +64,10 @@ def html_to_text(safe_html: str) -> str:
 
 
 def make_excerpt(body_html: str, length: int = EXCERPT_LENGTH) -> str:
-    """Plain text from the start of the rendered body, cut at a word boundary."""
-    text = html_to_text(body_html)
+    """Plain text from the body's first paragraphs (headings would run into the next
+    sentence), or from all of it when it has none, cut at a word boundary."""
+    paragraphs = " ".join(_PARAGRAPH.findall(body_html))
+    text = html_to_text(paragraphs) or html_to_text(body_html)
     if len(text) <= length:
         return text
     cut = text[:length].rsplit(" ", 1)[0].rstrip(".,;:!?- \u2013\u2014")

@@ -183,7 +183,11 @@ class PostWriteSerializer(serializers.ModelSerializer):
         required=False,
         help_text="Tag names; unknown tags are created, names normalised to slugs.",
     )
-    status = serializers.ChoiceField(choices=Post.Status.choices, default=Post.Status.DRAFT)
+    status = serializers.ChoiceField(
+        choices=Post.Status.choices,
+        required=False,
+        help_text="`draft` (default for a new post) or `published`. Left as it is when omitted on an edit.",
+    )
     published_at = serializers.DateTimeField(
         required=False,
         allow_null=True,
@@ -202,6 +206,7 @@ class PostWriteSerializer(serializers.ModelSerializer):
 
     def create(self, validated_data: dict[str, Any]) -> Post:
         tags = validated_data.pop("tags", [])
+        validated_data.setdefault("status", Post.Status.DRAFT)
         return services.create_post(author=self.context["request"].user, tags=tags, **validated_data)
 
     def update(self, instance: Post, validated_data: dict[str, Any]) -> Post:

@@ -24,6 +24,8 @@ SLUG_MAX_LENGTH = 200
 TAG_MAX_LENGTH = 50
 MAX_TAGS_PER_POST = 20
 SLUG_ATTEMPTS = 8
+# Path segments that sit beside post slugs in some route (RealWorld's /api/articles/feed).
+RESERVED_SLUGS = frozenset({"feed"})
 
 
 def slug_base(text: str, *, fallback: str, max_length: int = SLUG_MAX_LENGTH) -> str:
@@ -60,10 +62,11 @@ def set_tags(*, post: Post, names: Iterable[str]) -> None:
     post.tags.set(Tag.objects.filter(Q(slug__in=wanted) | Q(name__in=wanted.values())))
 
 
-def _save_with_unique_slug(post: Post) -> None:
+def save_with_unique_slug(post: Post) -> None:
+    """Save a new post under a free slug made from its title, retrying on a race."""
     base = slug_base(post.title, fallback="post")
     candidate = base
-    if Post.objects.filter(slug=candidate).exists():
+    if candidate in RESERVED_SLUGS or Post.objects.filter(slug=candidate).exists():
         candidate = f"{base[: SLUG_MAX_LENGTH - 7]}-{_random_suffix()}"
     for _attempt in range(SLUG_ATTEMPTS):
         post.slug = candidate
@@ -82,7 +85,7 @@ def _save_with_unique_slug(post: Post) -> None:
 def create_post(*, author: User, tags: Iterable[str] | None = None, **fields: Any) -> Post:
     """Create a post by ``author`` with a unique slug made from its title."""
     post = Post(author=author, **fields)
-    _save_with_unique_slug(post)
+    save_with_unique_slug(post)
     if tags is not None:
         set_tags(post=post, names=tags)
     return post

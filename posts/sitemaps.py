@@ -1,8 +1,11 @@
-"""``/sitemap.xml``: a sitemap index of the site's pages and its public posts.
+"""Sitemaps of the site's pages and its public posts.
 
-The posts outgrow one sitemap (the protocol allows 50,000 URLs), so ``/sitemap.xml`` is
-an index listing ``/sitemap-pages.xml`` and ``/sitemap-posts.xml`` with its pages
-(``?p=2``...), ``PostSitemap.limit`` URLs each. Only ``Post.objects.public()``: drafts
+``/sitemap.xml`` is one flat sitemap: the pages and the newest ``PostSitemap.limit``
+public posts, which is every post on most sites. The posts of a large site outgrow one
+file (the protocol allows 50,000 URLs, and rendering that many would hold a worker for
+seconds), so ``/sitemap-index.xml`` indexes them all: ``/sitemap-pages.xml`` and
+``/sitemap-posts.xml`` with its pages (``?p=2``...), in id order so a page keeps its URLs
+as new posts arrive. ``robots.txt`` points crawlers at the index. Only ``Post.objects.public()``: drafts
 and scheduled posts are never announced. One COUNT for the index; one COUNT and one
 page query for a section.
 """
@@ -34,6 +37,13 @@ class PostSitemap(Sitemap):
         return None
 
 
+class LatestPostSitemap(PostSitemap):
+    """The newest public posts, for the flat ``/sitemap.xml``."""
+
+    def items(self) -> QuerySet:
+        return Post.objects.public().only("slug", "updated_at").order_by("-published_at", "-id")
+
+
 class StaticSitemap(Sitemap):
     changefreq = "daily"
     priority = 1.0
@@ -46,3 +56,4 @@ class StaticSitemap(Sitemap):
 
 
 sitemaps = {"pages": StaticSitemap, "posts": PostSitemap}
+latest_sitemaps = {"pages": StaticSitemap, "posts": LatestPostSitemap}

@@ -14,6 +14,13 @@ def test_healthz(client):
     assert response.status_code == 200 and response.json() == {"status": "ok"}
 
 
+def test_robots_txt_points_at_the_sitemap_index(client):
+    response = client.get("/robots.txt")
+    assert response.status_code == 200
+    assert "Disallow: /api/" in response.content.decode()
+    assert "Sitemap: http://testserver/sitemap-index.xml" in response.content.decode()
+
+
 def test_readyz_up(client):
     assert client.get("/readyz").status_code == 200
 

@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from posts.feeds import FEED_SIZE
+from posts.models import Post
 from posts.tests.factories import PostFactory
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -76,8 +77,15 @@ def _sitemap_urls(client, url: str) -> list[str]:
     return [loc.text for loc in root.iter(f"{SITEMAP}loc")]
 
 
+def test_sitemap_lists_home_and_public_posts_only(client, posts):
+    urls = _sitemap_urls(client, "/sitemap.xml")
+    assert "http://testserver/" in urls
+    assert f"http://testserver/posts/{posts['public'].slug}/" in urls
+    assert not any(posts[name].slug in url for name in ("draft", "scheduled") for url in urls)
+
+
 def test_sitemap_index_leads_to_home_and_public_posts_only(client, posts):
-    sections = _sitemap_urls(client, "/sitemap.xml")
+    sections = _sitemap_urls(client, "/sitemap-index.xml")
     assert len(sections) == 2
     urls = []
     for section in sections:
@@ -100,15 +108,17 @@ def test_sitemap_posts_paginate(client, author, settings):
     PostFactory.create_batch(3, author=author)
     PostSitemap.limit, saved = 2, PostSitemap.limit
     try:
-        sections = _sitemap_urls(client, "/sitemap.xml")
+        sections = _sitemap_urls(client, "/sitemap-index.xml")
         assert "http://testserver/sitemap-posts.xml?p=2" in sections
+        newest = _sitemap_urls(client, "/sitemap.xml")
+        assert newest[1:] == [f"http://testserver/posts/{post.slug}/" for post in Post.objects.public()[:2]]
         assert len(_sitemap_urls(client, "/sitemap-posts.xml?p=2")) == 1
         assert client.get("/sitemap-posts.xml?p=3").status_code == 404
     finally:
         PostSitemap.limit = saved
 
 
-@pytest.mark.parametrize("url", ["/sitemap.xml", "/sitemap-posts.xml"])
+@pytest.mark.parametrize("url", ["/sitemap.xml", "/sitemap-index.xml", "/sitemap-posts.xml"])
 def test_sitemap_queries_do_not_grow_with_posts(client, author, url):
     PostFactory.create_batch(2, author=author)
     with CaptureQueriesContext(connection) as few:

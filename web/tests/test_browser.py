@@ -4,13 +4,14 @@ against pytest-django's live server.
 Every page a test opens records console errors, uncaught exceptions, dialogs and the
 URLs it requests; the checks at the end of each test say no script failed, no dialog
 opened and nothing was fetched from another host. Screenshots for the README are
-written to docs/.
+written to $BLOG_SCREENSHOT_DIR (docs/ with `make screenshots`), else to a temporary folder.
 
 Skipped only when /usr/bin/chromium is missing; CI installs it and sets
 BLOG_REQUIRE_BROWSER=1, which turns a missing browser into a failure.
 """
 
 import os
+import tempfile
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -24,9 +25,16 @@ from accounts.tests.factories import PASSWORD, UserFactory
 from posts.models import Post
 from posts.tests.factories import CommentFactory, LikeFactory, PostFactory
 
-# Playwright's sync API runs an event loop in this thread; the test's own ORM calls
-# (factories, assertions) are still plain synchronous code.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+@pytest.fixture(autouse=True, scope="module")
+def _allow_orm_beside_playwright():
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls
+    # (factories, assertions) are still plain synchronous code. Scoped to this module so
+    # that later tests (and their subprocesses) do not inherit the switch.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
+
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -36,7 +44,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-DOCS = Path(settings.BASE_DIR) / "docs"
+# `make screenshots` writes them to docs/ for the README; ordinary runs keep the tree clean.
+DOCS = Path(os.environ.get("BLOG_SCREENSHOT_DIR") or Path(tempfile.gettempdir()) / "blog-screenshots")
+DOCS.mkdir(parents=True, exist_ok=True)
 TIMEOUT_MS = 15_000
 
 if not Path(CHROMIUM).exists() and os.environ.get("BLOG_REQUIRE_BROWSER") != "1":
