@@ -225,6 +225,17 @@ class TestUpdate:
         assert response.status_code == 200
         assert response.data["title"] == "Put" and response.data["tags"] == ["x"]
 
+    def test_put_without_status_keeps_a_published_post_published(self, post, author_client, anon_client):
+        response = author_client.put(detail_url(post), {"title": "Put again", "body": "new body"})
+        assert response.status_code == 200
+        assert response.data["status"] == "published"
+        assert anon_client.get(detail_url(post)).status_code == 200
+
+    def test_new_post_without_status_is_a_draft(self, author_client, anon_client):
+        response = author_client.post("/api/v1/posts/", {"title": "Quiet", "body": "draft body"})
+        assert response.status_code == 201 and response.data["status"] == "draft"
+        assert anon_client.get(detail_url(response.data["slug"])).status_code == 404
+
     def test_put_needs_every_required_field(self, post, author_client):
         response = author_client.put(detail_url(post), {"title": "only the title"})
         assert response.status_code == 400 and "body" in response.data
