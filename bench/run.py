@@ -184,6 +184,10 @@ class Server:
         self.candidate = candidate
         self.port = port
         self.log = open(ROOT / ".bench" / "gunicorn.log", "a")  # noqa: SIM115
+        if candidate.startswith("asgi"):
+            # Django's advice under ASGI: persistent connections are per thread there and
+            # pile up until PostgreSQL refuses clients.
+            env = {**env, "DJANGO_CONN_MAX_AGE": "0"}
         self.process = subprocess.Popen(
             gunicorn_args(candidate, port), cwd=ROOT, env=env, stdout=self.log, stderr=self.log
         )
@@ -274,7 +278,7 @@ def probe(url: str) -> tuple[int, int | None]:
 
 def wrk(url: str, duration: float, connections: int) -> Result:
     completed = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{duration:g}s", "--timeout", "10s", "-s", str(LUA), url],
+        ["wrk", "-t1", f"-c{connections}", f"-d{duration:g}s", "--timeout", "30s", "-s", str(LUA), url],
         capture_output=True,
         text=True,
         check=True,

@@ -26,13 +26,15 @@ def main() -> None:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
+    from django_filters.rest_framework import DjangoFilterBackend
     from rest_framework import serializers
     from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 
+    from config import pagination
     from posts import querysets
     from posts.models import Post
     from posts.serializers import PostDetailSerializer, PostListSerializer
-    from posts.views import PostViewSet
+    from posts.views import POST_FILTER_BACKENDS, PostViewSet
 
     def exact_count(self):
         return None
@@ -50,7 +52,10 @@ def main() -> None:
     patch = mock.patch.object
     plain_renderers = [JSONRenderer, BrowsableAPIRenderer]
     # Newest change first: each stage takes one more away.
+    plain_filters = [DjangoFilterBackend, *POST_FILTER_BACKENDS[1:]]
     changes: list[tuple[str, Callable[[], object]]] = [
+        ("deferred join for deep pages", lambda: patch(pagination, "DEEP_OFFSET", 10**9)),
+        ("no FilterSet when unfiltered", lambda: patch(PostViewSet, "filter_backends", plain_filters)),
         ("orjson renderer", lambda: patch(PostViewSet, "renderer_classes", plain_renderers)),
         (
             "hand-built representation",
