@@ -4,8 +4,9 @@ Run against a seeded database (``make bench`` leaves one)::
 
     DATABASE_URL=postgres://... .venv/bin/python -m bench.explain [tag] [author] [word]
 
-Each query is the one the view sends: the page of the public list, the list filtered by
-tag and by author (with their exact counts), and the full-text search (page and count).
+Each query is the one the view sends: the page of the public list (page 50 by its
+deferred join), the list filtered by tag and by author (with their exact counts), and the
+full-text search (page and count, with ``enable_seqscan`` off as the search view sets it).
 """
 
 import os
@@ -40,7 +41,10 @@ def main() -> None:
 
     plans = {
         "list page 1": listing()[:20],
-        "list page 50": listing()[980:1000],
+        "list page 50, its ids (deferred join)": listing().values_list("pk", flat=True)[980:1000],
+        "list page 50, its rows": listing().filter(
+            pk__in=list(listing().values_list("pk", flat=True)[980:1000])
+        ),
         f"list by tag={tag}": filtered(tag=tag)[:20],
         f"count by tag={tag}": filtered(tag=tag),
         f"list by author={author}": filtered(author=author)[:20],
@@ -50,6 +54,9 @@ def main() -> None:
     }
     for title, queryset in plans.items():
         print(f"--- {title}")
+        if "search" in title:
+            with connection.cursor() as cursor:
+                cursor.execute("SET enable_seqscan = off")  # as the search view does (PostListMixin.list)
         if title.startswith("count"):
             # Exactly the SQL Paginator.count sends.
             with CaptureQueriesContext(connection) as queries:
