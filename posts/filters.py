@@ -199,7 +199,8 @@ class PostSearchFilter(BaseFilterBackend):
                 "required": False,
                 "in": "query",
                 "description": "Full-text search over title, excerpt and body; results by relevance "
-                "unless `ordering` is given.",
+                "unless `ordering` is given (when a search matches more than 1,000 posts, the newest "
+                "1,000 come by relevance, then the older ones newest first; `count` is exact).",
                 "schema": {"type": "string"},
             }
         ]
