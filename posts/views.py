@@ -1,6 +1,8 @@
 """The blog's JSON API: posts, likes, comments, tags, categories, my posts and the feed."""
 
-from django.db import connection
+import contextlib
+
+from django.db import DatabaseError, connection
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -51,7 +53,9 @@ class PostListMixin:
             try:
                 return super().list(request, *args, **kwargs)
             finally:
-                cursor.execute("RESET enable_seqscan")
+                # In an aborted transaction RESET fails, but the rollback undoes the SET.
+                with contextlib.suppress(DatabaseError):
+                    cursor.execute("RESET enable_seqscan")
 
 
 @extend_schema_view(
