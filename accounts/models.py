@@ -13,6 +13,17 @@ from django.db.models.functions import Coalesce, Lower
 
 
 class UserQuerySet(models.QuerySet):
+    # ``iexact`` compiles to UPPER(...) on PostgreSQL, which the LOWER(...) unique indexes
+    # cannot serve; comparing Lower(field) with a lowered value uses them. Usernames are
+    # ASCII, so Python's and the database's lower() agree.
+    def with_username(self, username: str) -> "UserQuerySet":
+        """Users whose username equals ``username`` ignoring case (at most one)."""
+        return self.alias(username_lower=Lower("username")).filter(username_lower=username.lower())
+
+    def with_email(self, email: str) -> "UserQuerySet":
+        """Users whose email equals ``email`` ignoring case (at most one)."""
+        return self.alias(email_lower=Lower("email")).filter(email_lower=email.lower())
+
     def with_public_stats(self, *, viewer=None) -> "UserQuerySet":
         """Annotate what a public profile shows, in the same query: counts of public
         posts, followers and followed users, and whether ``viewer`` follows each user."""
@@ -36,7 +47,7 @@ class UserQuerySet(models.QuerySet):
 class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):
     def get_by_natural_key(self, username: str) -> "User":
         # Login treats the username case-insensitively; the constraint keeps it unambiguous.
-        return self.get(username__iexact=username)
+        return self.with_username(username).get()
 
 
 class User(AbstractUser):

@@ -19,7 +19,7 @@ EMAIL_TAKEN = "A user with that email already exists."
 
 
 def _email_taken(email: str, exclude_pk: int | None = None) -> bool:
-    users = User.objects.filter(email__iexact=email)
+    users = User.objects.with_email(email)
     if exclude_pk is not None:
         users = users.exclude(pk=exclude_pk)
     return users.exists()
@@ -63,7 +63,7 @@ class RegisterSerializer(serializers.ModelSerializer):
         extra_kwargs = {"username": {"validators": [User.username_validator]}}
 
     def validate_username(self, value: str) -> str:
-        if User.objects.filter(username__iexact=value).exists():
+        if User.objects.with_username(value).exists():
             raise serializers.ValidationError(USERNAME_TAKEN)
         return value
 
@@ -87,7 +87,7 @@ class RegisterSerializer(serializers.ModelSerializer):
                 return User.objects.create_user(**validated_data)
         except IntegrityError as exc:
             # A concurrent sign-up won the race for the username or the email.
-            if User.objects.filter(username__iexact=validated_data["username"]).exists():
+            if User.objects.with_username(validated_data["username"]).exists():
                 raise serializers.ValidationError({"username": [USERNAME_TAKEN]}) from exc
             raise serializers.ValidationError({"email": [EMAIL_TAKEN]}) from exc
 

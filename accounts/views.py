@@ -127,7 +127,7 @@ class PasswordChangeView(APIView):
 
 
 def get_user_or_404(username: str) -> User:
-    return get_object_or_404(User.objects.filter(is_active=True), username__iexact=username)
+    return get_object_or_404(User.objects.filter(is_active=True).with_username(username))
 
 
 @extend_schema(tags=["users"])
@@ -139,7 +139,7 @@ class UserDetailView(generics.RetrieveAPIView):
 
     def get_object(self) -> User:
         users = User.objects.filter(is_active=True).with_public_stats(viewer=self.request.user)
-        return get_object_or_404(users, username__iexact=self.kwargs["username"])
+        return get_object_or_404(users.with_username(self.kwargs["username"]))
 
 
 @extend_schema(tags=["users"], request=None, responses={200: FollowStateSerializer})

@@ -124,7 +124,7 @@ class LoginView(ConduitView):
         email, password = credentials["email"], credentials["password"]
         # Through authenticate(), so the brute-force lockout (django-axes) counts these
         # attempts as it does /api/v1/'s; an unknown email still costs a password hash.
-        match = User.objects.filter(email__iexact=email).values_list("username", flat=True).first()
+        match = User.objects.with_email(email).values_list("username", flat=True).first()
         user = authenticate(request, username=match or email, password=password)
         if user is None or user.email.casefold() != email.casefold():
             if getattr(request, "axes_locked_out", False):
@@ -153,7 +153,7 @@ class CurrentUserView(ConduitView):
 
 
 def _profile(request: Request, username: str) -> User:
-    user = querysets.profiles_for(request.user).filter(username__iexact=username).first()
+    user = querysets.profiles_for(request.user).with_username(username).first()
     if user is None:
         raise not_found("profile")
     return user
@@ -227,9 +227,9 @@ class ArticlesView(ConduitView):
             slugs = list(normalise_tag_names([tag]))
             posts = posts.filter(tags__slug=slugs[0]) if slugs else posts.none()
         if author := params.get("author"):
-            posts = posts.filter(author__username__iexact=author)
+            posts = posts.filter(author__in=User.objects.with_username(author).values("pk"))
         if favorited := params.get("favorited"):
-            posts = posts.filter(likes__user__username__iexact=favorited)
+            posts = posts.filter(likes__user__in=User.objects.with_username(favorited).values("pk"))
         return _articles_response(request, posts)
 
     def post(self, request: Request) -> Response:

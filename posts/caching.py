@@ -128,6 +128,20 @@ def public_post_count() -> int:
     return count
 
 
+def remember(name: str, produce: Callable[[], object]) -> object:
+    """``produce()``'s value, cached until the next write that changes post content (or the
+    next scheduled publication): for aggregates that every reader page shows, such as the
+    most used tags, which cost a scan of the post-tag table to compute."""
+    key = f"{KEY_PREFIX}:value:{name}:{generation(CONTENT)}"
+    value = cache.get(key)
+    if value is None:
+        timeout = _timeout(RESPONSE_SECONDS, generation(POSTS))
+        value = produce()
+        if timeout:
+            cache.set(key, value, timeout)
+    return value
+
+
 # --- Anonymous responses ------------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ from rest_framework.filters import BaseFilterBackend, OrderingFilter
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from accounts.models import User
 from posts.models import Post
 
 SEARCH_CONFIG = "english"
@@ -79,7 +80,7 @@ class PostFilter(filters.FilterSet):
         fields = ["author", "tag", "category", "published_after", "published_before"]
 
     def filter_author(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(author__username__iexact=value)
+        return queryset.filter(author__in=User.objects.with_username(value).values("pk"))
 
     def filter_tag(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         slugs = [slug.strip() for slug in value.split(",") if slug.strip()]

@@ -16,7 +16,7 @@ from typing import Any
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
-from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -30,6 +30,8 @@ from rest_framework.request import Request
 
 from accounts.models import Follow, User
 from accounts.throttles import AuthRateThrottle
+from config.pagination import KnownCountPaginator
+from posts import caching
 from posts.filters import PostSearchFilter
 from posts.models import BODY_MAX_LENGTH, Comment, Like, Post, Tag
 from posts.rendering import render_markdown
@@ -40,12 +42,14 @@ SEARCH_PARAM = PostSearchFilter.search_param
 LOGIN_URL = "web:login"
 
 
-def _paginate(request: HttpRequest, queryset: QuerySet, per_page: int = PAGE_SIZE):
+def _paginate(request: HttpRequest, queryset: QuerySet, per_page: int = PAGE_SIZE, *, known_count=None):
     """A page of ``queryset``; a malformed page or one past the end is a 404, as in the API.
 
-    An empty first page is a page (an empty list), not a 404.
+    An empty first page is a page (an empty list), not a 404. ``known_count`` spares a
+    ``COUNT(*)`` (see ``posts.caching.public_post_count``); deep pages use the API's
+    deferred join.
     """
-    paginator = Paginator(queryset, per_page, allow_empty_first_page=True)
+    paginator = KnownCountPaginator(queryset, per_page, allow_empty_first_page=True, known_count=known_count)
     try:
         return paginator.page(request.GET.get("page") or 1)
     except (PageNotAnInteger, EmptyPage) as exc:
@@ -90,13 +94,14 @@ def _page_query(request: HttpRequest) -> str:
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     posts, term = _search(request, _listing(Post.objects.public()))
-    page = _paginate(request, posts)
+    # Unsearched, the home page lists every public post: its count is the cached one.
+    page = _paginate(request, posts, known_count=None if term else caching.public_post_count())
     context = {
         "page": page,
         "posts": page.object_list,
         "search": term,
         "page_query": _page_query(request),
-        "tags": _public_tags()[:TOP_TAGS],
+        "tags": caching.remember("home-top-tags", lambda: list(_public_tags()[:TOP_TAGS])),
     }
     return render(request, "web/home.html", context)
 
@@ -125,7 +130,7 @@ def post_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def author(request: HttpRequest, username: str) -> HttpResponse:
     users = User.objects.filter(is_active=True).with_public_stats(viewer=request.user)
-    profile = get_object_or_404(users, username__iexact=username)
+    profile = get_object_or_404(users.with_username(username))
     posts = _listing(Post.objects.public().filter(author=profile))
     page = _paginate(request, posts)
     context = {
