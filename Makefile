@@ -79,7 +79,7 @@ realworld: install  ## The RealWorld (Conduit) API suite (../shared/realworld, B
 fuzz: install  ## Schemathesis (schemathesis.toml) against the schema on gunicorn + PostgreSQL, two users
 	timeout 1200 scripts/fuzz.sh
 
-chaos: install  ## Write load on gunicorn + PostgreSQL while PostgreSQL stops for 4 s: 503s, recovery, no lost 201
+chaos: install  ## Write load on gunicorn + PostgreSQL while PostgreSQL stops a few seconds: 503s, recovery, no lost 201
 	timeout 300 $(BIN)/python scripts/chaos.py
 
 bench: install  ## Seed 1k and 100k posts in a throwaway PostgreSQL database, load gunicorn with wrk, print the table
