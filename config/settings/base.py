@@ -159,13 +159,17 @@ AUTH_PASSWORD_VALIDATORS = [
 # Axes first: it refuses a locked-out login before the password is even checked.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 
-# Brute force (django-axes): failed logins are counted per address and, separately, per
-# username (any case); either reaching the limit locks logins out for the cool-off.
+# Brute force. Per account, django-axes: failed logins are counted per username (any
+# case), and reaching the limit locks that account's logins out for the cool-off. Per
+# address, the token endpoints' throttle (AUTH_THROTTLE_RATE) bounds every attempt,
+# failed or not. An axes lockout per address is deliberately not used: every client
+# behind one NAT, proxy or test runner shares an address, and ten typos among them would
+# lock all of them out for the whole cool-off.
 # With Redis the counts are shared by every process through the cache; otherwise they
 # live in the database, which every process shares too.
 AXES_FAILURE_LIMIT = env.int("DJANGO_LOGIN_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("DJANGO_LOGIN_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_USERNAME_CALLABLE = "accounts.throttles.axes_username"
 AXES_CLIENT_IP_CALLABLE = "accounts.throttles.axes_client_ip"
 AXES_LOCKOUT_CALLABLE = "accounts.throttles.lockout_response"

@@ -1,4 +1,5 @@
-"""Brute force: failed logins are limited per account and per address (django-axes)."""
+"""Brute force: failed logins are locked out per account (django-axes) and throttled per
+address (the token endpoint's throttle, which counts every attempt)."""
 
 import pytest
 from django.core.cache import cache
@@ -39,14 +40,22 @@ class TestLockout:
         # ...even for the right password from a fresh address, until the cool-off ends.
         assert_locked_out(login("victim", PASSWORD, address="192.0.2.77"))
 
-    def test_address_is_locked_after_the_limit_across_accounts(self, low_limit):
+    def test_address_spraying_many_accounts_is_throttled(self, low_limit):
+        low_limit.AUTH_THROTTLE_RATE = f"{LIMIT}/minute"
         UserFactory(username="bystander")
-        for i in range(LIMIT - 1):
+        for i in range(LIMIT):
             assert login(f"guess{i}", "wrong-guess").status_code == 401
-        assert_locked_out(login("guess-last", "wrong-guess"))
-        # The address is locked even for a valid login; another address is not.
-        assert_locked_out(login("bystander", PASSWORD))
+        throttled = login("guess-last", "wrong-guess")
+        assert throttled.status_code == 429 and int(throttled["Retry-After"]) > 0
+        # The address is held back even for a valid login; another address is not.
+        assert login("bystander", PASSWORD).status_code == 429
         assert login("bystander", PASSWORD, address="192.0.2.9").status_code == 200
+
+    def test_typos_of_many_users_behind_one_address_lock_nobody_else_out(self, low_limit):
+        UserFactory(username="colleague")
+        for i in range(LIMIT * 2):
+            assert login(f"typo{i}", "wrong-guess").status_code == 401
+        assert login("colleague", PASSWORD).status_code == 200
 
     def test_failures_below_the_limit_do_not_block_the_right_password(self, low_limit):
         UserFactory(username="typo")
