@@ -36,7 +36,7 @@ def main() -> None:
     from posts.serializers import PostDetailSerializer, PostListSerializer
     from posts.views import POST_FILTER_BACKENDS, PostViewSet
 
-    def exact_count(self):
+    def exact_count(self, queryset=None):
         return None
 
     def prefetched_tags(self):

@@ -1,9 +1,9 @@
 """Pagination for every list: ``page`` from 1, ``page_size`` default 20, capped at 100.
 
-``count`` is exact for every filtered list. A view may supply the count of its
-*unfiltered* list itself through ``get_list_count()`` (the public post list does: see
-``posts.caching.public_post_count``), so that a page never waits on ``COUNT(*)`` over a
-large table.
+``count`` is exact for every filtered list but large searches. A view may supply the
+count itself through ``get_list_count(queryset)`` (the public post list does, unfiltered
+and for searches: see ``posts.caching``), so that a page never waits on ``COUNT(*)`` over
+a large table or a word found in most posts.
 """
 
 from functools import partial
@@ -14,14 +14,26 @@ from django.db.models import QuerySet
 from rest_framework import pagination
 
 COUNT_DESCRIPTION = (
-    "How many items the list has. Exact for any filtered list. For the unfiltered public post "
-    "list on a large site it may be served from a cache: exact as of the last post written "
-    "(at most a minute behind, per process, when no shared cache is configured)."
+    "How many items the list has. Exact for any filtered list, but for the unfiltered public post "
+    "list on a large site and for a search matching 10,000 posts or more it may be served from a "
+    "cache: exact as of the last post written (at most a minute behind, per process, when no "
+    "shared cache is configured)."
 )
 
 
 # From this offset on, a page first selects its ids, then loads those rows.
 DEEP_OFFSET = 100
+
+
+def with_head(queryset: QuerySet, head: QuerySet, size: int) -> QuerySet:
+    """Mark ``queryset`` as starting with the ``size`` rows of ``head``, in the same
+    order: ``KnownCountPaginator`` reads a page that lies within them from ``head``.
+
+    The mark lives on this queryset object only (a clone drops it and simply pages
+    ``queryset`` itself); the view hands it to the paginator unchanged.
+    """
+    queryset.paginator_head = (head, size)
+    return queryset
 
 
 class KnownCountPaginator(Paginator):
@@ -45,6 +57,9 @@ class KnownCountPaginator(Paginator):
         if top + self.orphans >= self.count:
             top = self.count
         rows = self.object_list
+        head, head_size = getattr(rows, "paginator_head", (None, 0))
+        if head is not None and top <= min(head_size, self.count):
+            return self._get_page(head[bottom:top], number, self)
         if bottom < DEEP_OFFSET or not isinstance(rows, QuerySet):
             return self._get_page(rows[bottom:top], number, self)
         ids = list(rows.values_list("pk", flat=True)[bottom:top])
@@ -59,7 +74,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         get_count = getattr(view, "get_list_count", None)
-        known_count = get_count() if get_count is not None else None
+        known_count = get_count(queryset) if get_count is not None else None
         self.django_paginator_class = partial(KnownCountPaginator, known_count=known_count)
         return super().paginate_queryset(queryset, request, view)
 

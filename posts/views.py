@@ -17,6 +17,7 @@ from posts import caching, services
 from posts.filters import MyPostFilter, PostFilter, PostFilterBackend, PostOrderingFilter, PostSearchFilter
 from posts.models import Category, Comment, Like, Post, Tag
 from posts.permissions import CommentPermission, IsAuthorOrStaffOrReadOnly, IsStaffOrReadOnly
+from posts.querysets import LISTING_FIELDS
 from posts.serializers import (
     CategorySerializer,
     CommentSerializer,
@@ -27,6 +28,7 @@ from posts.serializers import (
     TagSerializer,
 )
 
+DETAIL_FIELDS = (*LISTING_FIELDS, "body", "body_html")
 POST_FILTER_BACKENDS = [PostFilterBackend, PostOrderingFilter, PostSearchFilter]
 # Query parameters that narrow the post list (and so need an exact count).
 LIST_FILTER_PARAMS = (*PostFilter.base_filters, PostSearchFilter.search_param)
@@ -78,6 +80,10 @@ class PostViewSet(caching.AnonymousResponseCacheMixin, PostListMixin, viewsets.M
         if self.action == "list":
             return Post.objects.public().for_listing()
         posts = Post.objects.visible_to(user).with_tag_slugs()
+        if self.action == "retrieve":
+            # Only what the detail shows: the search vector (often larger than the body) and
+            # the author's password hash and profile would be read, converted and dropped.
+            posts = posts.only(*DETAIL_FIELDS)
         if user.is_authenticated:
             posts = posts.annotate(liked=Exists(Like.objects.filter(post=OuterRef("pk"), user=user)))
         return posts
@@ -89,14 +95,21 @@ class PostViewSet(caching.AnonymousResponseCacheMixin, PostListMixin, viewsets.M
             return queryset
         return super().filter_queryset(queryset)
 
-    def get_list_count(self) -> int | None:
-        """The paginator's count for the unfiltered public list (cached on large sites:
-        see ``posts.caching.public_post_count``); None (count exactly) for anything filtered."""
-        if self.action != "list" or any(
-            self.request.query_params.get(name, "").strip() for name in LIST_FILTER_PARAMS
-        ):
+    def get_list_count(self, queryset: QuerySet) -> int | None:
+        """The paginator's count for the unfiltered public list and for searches (cached
+        on large sites and for searches matching as many posts: see ``posts.caching``);
+        None (count exactly) for anything else."""
+        if self.action != "list":
             return None
-        return caching.public_post_count()
+        params = {
+            name: [value.strip() for value in self.request.query_params.getlist(name)]
+            for name in LIST_FILTER_PARAMS
+        }
+        if not any(any(values) for values in params.values()):
+            return caching.public_post_count()
+        if any(params[PostSearchFilter.search_param]):
+            return caching.large_search_count(params, queryset.count)
+        return None
 
     def get_serializer_class(self):
         if self.action in {"create", "update", "partial_update"}:

@@ -98,3 +98,26 @@ def test_count_is_documented_in_the_schema(anon_client):
     schema = anon_client.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     page = schema["components"]["schemas"]["PaginatedPostListList"]
     assert "Exact for any filtered list" in page["properties"]["count"]["description"]
+
+
+def test_a_search_matching_many_posts_counts_once_until_a_write(large, anon_client):
+    PostFactory.create_batch(3, title="Needle")
+    first, first_queries = get(anon_client, search="needle")
+    second, second_queries = get(anon_client, search="needle", page_size=1)
+    assert first["count"] == second["count"] == 3
+    assert counts(first_queries) == 1
+    assert counts(second_queries) == 0
+    # Other filters are part of the key: the same word by one author counts on its own.
+    assert get(anon_client, search="needle", author="nobody")[0]["count"] == 0
+    # Any post write moves it at once.
+    PostFactory(title="Another needle")
+    assert get(anon_client, search="needle")[0]["count"] == 4
+
+
+def test_a_search_matching_few_posts_counts_every_time(large, anon_client):
+    PostFactory.create_batch(3, title="Needle")
+    PostFactory(title="Haystack")
+    assert get(anon_client, search="haystack")[0]["count"] == 1
+    # Below the threshold nothing is cached: a post published behind the caches' back shows.
+    publish_behind_the_caches_back(PostFactory(draft=True, title="Haystack two"))
+    assert get(anon_client, search="haystack")[0]["count"] == 2

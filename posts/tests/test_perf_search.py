@@ -49,3 +49,22 @@ def test_beyond_the_bound_newest_by_relevance_then_the_rest(posts, anon_client, 
 def test_search_stays_within_the_query_budget(posts, anon_client, django_assert_max_num_queries):
     with django_assert_max_num_queries(4):
         search(anon_client, page_size=100)
+
+
+def test_a_page_among_the_ranked_matches_reads_only_them(posts, anon_client, monkeypatch):
+    # The paginator takes pages within the ranked head from the newest matches alone;
+    # the pages must read on exactly as the full ordering does, with nothing repeated.
+    monkeypatch.setattr(filters, "RANKED_MATCHES", 3)
+    full = [post["title"] for post in search(anon_client)["results"]]
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    paged = []
+    for page in (1, 2, 3):
+        with CaptureQueriesContext(connection) as queries:
+            paged += [post["title"] for post in search(anon_client, page=page, page_size=2)["results"]]
+        page_sql = " ".join(q["sql"] for q in queries.captured_queries if "ts_rank" in q["sql"])
+        # Page 1 lies within the 3 ranked matches: no CASE over every match; pages 2-3 do not.
+        assert ("CASE" not in page_sql) == (page == 1)
+    assert paged == full
+    assert sorted(full[:3]) == ["Notes 1", "Notes 2", "Notes 3"]
