@@ -1,7 +1,14 @@
-"""Fixtures shared by every app's tests: API clients for each persona."""
+"""Fixtures and helpers shared by every app's tests: API clients for each persona, and
+releasing many requests at once for the race tests."""
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from threading import Barrier
+from typing import TypeVar
 
 import pytest
 from django.core.cache import cache
+from django.db import connections
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -64,3 +71,22 @@ def postgres_only(db):
 
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: set DATABASE_URL (CI runs it)")
+
+
+T = TypeVar("T")
+
+
+def run_at_once(count: int, request: Callable[[int], T]) -> list[T]:
+    """Run ``request(i)`` in ``count`` threads released together by a barrier. Each thread
+    has its own database connection, as separate gunicorn workers would."""
+    barrier = Barrier(count)
+
+    def worker(i: int) -> T:
+        try:
+            barrier.wait(timeout=10)
+            return request(i)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(worker, range(count), timeout=60))

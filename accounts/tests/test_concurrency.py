@@ -1,32 +1,13 @@
 """Races on PostgreSQL: many requests at once on one username, one refresh token."""
 
-from concurrent.futures import ThreadPoolExecutor
-from threading import Barrier
-
 import pytest
-from django.db import connections
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.tests.factories import PASSWORD, UserFactory
+from conftest import run_at_once
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
-
-
-def run_at_once(count: int, request) -> list:
-    """Run ``request(i)`` in ``count`` threads released together; each has its own
-    database connection, as separate workers would."""
-    barrier = Barrier(count)
-
-    def worker(i):
-        try:
-            barrier.wait(timeout=10)
-            return request(i)
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(worker, range(count)))
 
 
 def test_concurrent_signups_of_one_username(postgres_only):

@@ -1,34 +1,16 @@
 """Races on PostgreSQL through the RealWorld API: the database constraints decide, and
 the loser gets the error a lone request would have got, never a 500."""
 
-from concurrent.futures import ThreadPoolExecutor
-from threading import Barrier
-
 import pytest
-from django.db import connections
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
 from conduit.tests.conftest import token_client
+from conftest import run_at_once
 from posts.models import Like
 from posts.tests.factories import PostFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
-
-
-def run_at_once(count: int, request) -> list:
-    """``request(i)`` in ``count`` threads released together, each with its own connection."""
-    barrier = Barrier(count)
-
-    def worker(i):
-        try:
-            barrier.wait(timeout=10)
-            return request(i)
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(worker, range(count)))
 
 
 def test_concurrent_registrations_of_one_username(postgres_only):

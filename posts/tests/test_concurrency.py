@@ -1,34 +1,14 @@
 """Races on PostgreSQL: many likes of one post, one title twice, follows and unfollows."""
 
-from concurrent.futures import ThreadPoolExecutor
-from threading import Barrier
-
 import pytest
-from django.db import connections
 
 from accounts.models import Follow
 from accounts.tests.factories import UserFactory
-from conftest import client_for
+from conftest import client_for, run_at_once
 from posts.models import Like, Post
 from posts.tests.factories import PostFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
-
-
-def run_at_once(count: int, request) -> list:
-    """Run ``request(i)`` in ``count`` threads released together, each on its own
-    database connection, as separate workers would."""
-    barrier = Barrier(count)
-
-    def worker(i):
-        try:
-            barrier.wait(timeout=10)
-            return request(i)
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(worker, range(count), timeout=60))
 
 
 def test_many_users_liking_twice_leave_an_exact_count(postgres_only):

@@ -7,10 +7,9 @@ from rest_framework.test import APIClient
 
 from accounts.models import Follow, User
 from accounts.tests.factories import UserFactory
-from conftest import client_for
+from conftest import client_for, run_at_once
 from posts.models import Comment, Like, Post
 from posts.tests.factories import PostFactory
-from tests.security.helpers import run_at_once
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 

@@ -17,8 +17,8 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from accounts.models import User
 from accounts.tests.factories import PASSWORD, UserFactory
+from conftest import run_at_once
 from posts.models import Post
-from tests.security.helpers import run_at_once
 
 pytestmark = pytest.mark.django_db
 
