@@ -146,10 +146,22 @@ def large_search_count(params: dict[str, list[str]], count: Callable[[], int]) -
     if value is None:
         value = count()
         if value >= getattr(settings, "POSTS_COUNT_CACHE_MIN", COUNT_CACHE_MIN):
-            timeout = _timeout(COUNT_SECONDS, generation(POSTS))
+            # Only when the next publication is already known (the public list, the home
+            # page and the response cache look it up once per post write): looking it up
+            # here would take a search request past its budget of 4 queries.
+            timeout = _known_timeout(COUNT_SECONDS, generation(POSTS))
             if timeout:
                 cache.set(key, value, timeout)
     return value
+
+
+def _known_timeout(limit: int, posts_generation: int) -> int | None:
+    """``_timeout`` from what the cache already knows, without a query; None if unknown."""
+    at = cache.get(f"{KEY_PREFIX}:next-publication:{posts_generation}")
+    now = time.time()
+    if at is None or (at and at <= now):
+        return None
+    return limit if not at else max(0, min(limit, math.floor(at - now)))
 
 
 def remember(name: str, produce: Callable[[], object]) -> object:

@@ -102,6 +102,11 @@ def test_count_is_documented_in_the_schema(anon_client):
 
 def test_a_search_matching_many_posts_counts_once_until_a_write(large, anon_client):
     PostFactory.create_batch(3, title="Needle")
+    # Alone in a fresh process, a search counts exactly and stays within its 4 queries.
+    alone, alone_queries = get(anon_client, search="needle")
+    assert alone["count"] == 3
+    assert len(alone_queries) <= 4
+    get(anon_client)  # the public list looks up the next scheduled publication
     first, first_queries = get(anon_client, search="needle")
     second, second_queries = get(anon_client, search="needle", page_size=1)
     assert first["count"] == second["count"] == 3
@@ -112,6 +117,14 @@ def test_a_search_matching_many_posts_counts_once_until_a_write(large, anon_clie
     # Any post write moves it at once.
     PostFactory(title="Another needle")
     assert get(anon_client, search="needle")[0]["count"] == 4
+
+
+def test_a_cached_search_count_ends_when_a_scheduled_post_turns_public(large, anon_client):
+    PostFactory.create_batch(3, title="Needle")
+    PostFactory(scheduled=True, title="Needle", published_at=timezone.now() + timedelta(seconds=30))
+    get(anon_client)
+    timeout = caching._known_timeout(caching.COUNT_SECONDS, caching.generation(caching.POSTS))
+    assert 0 < timeout <= 30
 
 
 def test_a_search_matching_few_posts_counts_every_time(large, anon_client):
