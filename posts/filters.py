@@ -130,10 +130,18 @@ class PostOrderingFilter(OrderingFilter):
         "descending. Default -published_at (relevance when searching); unknown keys are ignored."
     )
 
+    # Drafts have no published_at. PostgreSQL sorts NULLs last ascending and first
+    # descending, SQLite the other way round; spelling PostgreSQL's rule out makes both
+    # databases agree (and PostgreSQL's plan, and so its index use, is unchanged).
+    NULLS_AS_POSTGRESQL = {
+        "published_at": F("published_at").asc(nulls_last=True),
+        "-published_at": F("published_at").desc(nulls_first=True),
+    }
+
     def get_ordering(self, request: Request, queryset: QuerySet, view: APIView):
         ordering = super().get_ordering(request, queryset, view)
         if ordering:
-            return [*ordering, "-id"]
+            return [*(self.NULLS_AS_POSTGRESQL.get(key, key) for key in ordering), "-id"]
         return ordering
 
     def filter_queryset(self, request: Request, queryset: QuerySet, view: APIView) -> QuerySet:

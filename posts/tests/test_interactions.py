@@ -320,6 +320,20 @@ class TestMyPosts:
             older.slug,
         ]
 
+    @pytest.mark.parametrize(
+        ("ordering", "expected"),
+        [
+            ("-published_at", ["draft", "scheduled", "published"]),
+            ("published_at", ["published", "scheduled", "draft"]),
+        ],
+    )
+    def test_explicit_date_ordering_places_drafts_alike_on_every_database(
+        self, mine, author_client, ordering, expected
+    ):
+        # Drafts have no date: newest first puts them first, oldest first puts them last.
+        response = author_client.get(self.URL, {"ordering": ordering})
+        assert [p["slug"] for p in response.data["results"]] == [mine[name].slug for name in expected]
+
     def test_anonymous_is_401(self, anon_client):
         assert anon_client.get(self.URL).status_code == 401
 
