@@ -5,6 +5,7 @@ from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import AuthenticationFailed, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -121,7 +122,9 @@ class PasswordChangeView(APIView):
             user.set_password(serializer.validated_data["new_password"])
             user.save(update_fields=["password"])
             revoke_refresh_tokens(user)
-        if request.session is not None and request.user.is_authenticated:
+        if isinstance(request.successful_authenticator, SessionAuthentication):
+            # Keep the browser's own session; every other session of the user ends. Only
+            # for session callers: for a JWT caller this would create a session for nothing.
             update_session_auth_hash(request._request, user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

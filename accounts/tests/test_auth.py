@@ -4,6 +4,7 @@ import base64
 import json
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.urls import reverse
 
 from accounts.models import User
@@ -211,6 +212,25 @@ class TestMe:
 
 
 class TestPasswordChange:
+    NEW = "brand-new-secret-77"
+
+    def test_jwt_caller_gets_no_session(self, author_client):
+        response = author_client.post(PASSWORD_URL, {"old_password": PASSWORD, "new_password": self.NEW})
+        assert response.status_code == 204
+        assert "sessionid" not in response.cookies
+        assert not Session.objects.exists()
+
+    def test_session_caller_stays_logged_in_other_sessions_end(self, author):
+        from rest_framework.test import APIClient
+
+        this_browser, other_browser = APIClient(), APIClient()
+        this_browser.force_login(author)
+        other_browser.force_login(author)
+        response = this_browser.post(PASSWORD_URL, {"old_password": PASSWORD, "new_password": self.NEW})
+        assert response.status_code == 204
+        assert this_browser.get(ME).status_code == 200
+        assert other_browser.get(ME).status_code in (401, 403)
+
     def test_change_revokes_refresh_tokens(self, anon_client, author):
         pair = obtain(anon_client, author.username).data
         other_session = obtain(anon_client, author.username).data
