@@ -6,7 +6,7 @@ from django.db import InterfaceError, OperationalError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from config.middleware import database_unavailable_response
+from config.middleware import DATABASE_RETRY_AFTER, DATABASE_UNAVAILABLE
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -14,10 +14,5 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if response is not None:
         return response
     if isinstance(exc, (OperationalError, InterfaceError)):
-        fallback = database_unavailable_response()
-        return Response(
-            {"detail": "The service is temporarily unavailable."},
-            status=503,
-            headers={"Retry-After": fallback["Retry-After"]},
-        )
+        return Response(DATABASE_UNAVAILABLE, status=503, headers={"Retry-After": DATABASE_RETRY_AFTER})
     return None

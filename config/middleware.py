@@ -86,7 +86,9 @@ class ApiExceptionMiddleware:
         return JsonResponse({"detail": "A server error occurred."}, status=500)
 
 
+DATABASE_UNAVAILABLE = {"detail": "The service is temporarily unavailable."}
+DATABASE_RETRY_AFTER = "5"  # seconds: about how long a PostgreSQL restart takes
+
+
 def database_unavailable_response() -> JsonResponse:
-    response = JsonResponse({"detail": "The service is temporarily unavailable."}, status=503)
-    response["Retry-After"] = "5"
-    return response
+    return JsonResponse(DATABASE_UNAVAILABLE, status=503, headers={"Retry-After": DATABASE_RETRY_AFTER})

@@ -13,7 +13,6 @@ from csp.constants import NONE, SELF
 from config.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-APPS_DIR = BASE_DIR
 
 env = environ.Env()
 
