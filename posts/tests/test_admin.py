@@ -120,11 +120,11 @@ def test_adding_a_post_gives_it_a_unique_slug(admin_client, author, post):
     assert created.published_at is not None
 
 
-def test_editing_a_post_keeps_its_slug(admin_client, post):
-    slug = post.slug
-    url = reverse("admin:posts_post_change", args=[post.pk])
-    data = {
-        "title": "A new title",
+def change_form_data(post, *, comments: int = 0, **fields) -> dict:
+    """The post's admin change form as the browser submits it, with ``fields`` changed
+    and ``comments`` inline comment forms announced."""
+    return {
+        "title": post.title,
         "author": post.author_id,
         "body": post.body,
         "excerpt": post.excerpt,
@@ -133,9 +133,16 @@ def test_editing_a_post_keeps_its_slug(admin_client, post):
         "published_at_1": post.published_at.strftime("%H:%M:%S"),
         "category": post.category_id,
         "tags": [t.pk for t in post.tags.all()],
-        "comments-TOTAL_FORMS": "0",
-        "comments-INITIAL_FORMS": "0",
+        "comments-TOTAL_FORMS": str(comments),
+        "comments-INITIAL_FORMS": str(comments),
+        **fields,
     }
+
+
+def test_editing_a_post_keeps_its_slug(admin_client, post):
+    slug = post.slug
+    url = reverse("admin:posts_post_change", args=[post.pk])
+    data = change_form_data(post, title="A new title")
     response = admin_client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     post.refresh_from_db()
@@ -270,18 +277,7 @@ def test_post_change_page_queries_do_not_grow_with_comments(admin_client, post):
 def test_hiding_a_comment_from_the_post_page_recounts(admin_client, post):
     comment = CommentFactory(post=post)
     url = reverse("admin:posts_post_change", args=[post.pk])
-    data = {
-        "title": post.title,
-        "author": post.author_id,
-        "body": post.body,
-        "excerpt": post.excerpt,
-        "status": "published",
-        "published_at_0": post.published_at.strftime("%Y-%m-%d"),
-        "published_at_1": post.published_at.strftime("%H:%M:%S"),
-        "category": post.category_id,
-        "tags": [t.pk for t in post.tags.all()],
-        "comments-TOTAL_FORMS": "1",
-        "comments-INITIAL_FORMS": "1",
+    data = change_form_data(post, comments=1) | {
         "comments-0-id": comment.pk,
         "comments-0-post": post.pk,
         "comments-0-body": comment.body,
