@@ -9,6 +9,8 @@ from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 from rest_framework.views import APIView
 
+from config.middleware import is_api_request
+
 
 class AuthRateThrottle(SimpleRateThrottle):
     """Per client address and per endpoint, at ``DJANGO_AUTH_THROTTLE_RATE``.
@@ -32,8 +34,9 @@ class AuthRateThrottle(SimpleRateThrottle):
 
 
 # --- Brute-force lockout (django-axes) -------------------------------------------------
-# Axes counts failed logins per address and per username; these hooks make it agree
-# with the rest of the API about who the client is and how a refusal looks.
+# Axes counts failed logins per username (per address, AuthRateThrottle above limits
+# every attempt); these hooks make it agree with the rest of the API about who the
+# client is and how a refusal looks.
 
 
 def axes_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str | None:
@@ -58,7 +61,7 @@ def lockout_response(
 ) -> HttpResponse:
     """Axes' answer to a locked-out login outside DRF (the web and admin login forms): a
     429, in JSON for the API and for scripts that ask for it, as text otherwise."""
-    wants_json = request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
+    wants_json = is_api_request(request) or "application/json" in request.headers.get("Accept", "")
     if wants_json:
         response = JsonResponse({"detail": lockout_detail()}, status=429)
     else:
@@ -68,7 +71,7 @@ def lockout_response(
 
 
 class LoginLockedOut(Throttled):
-    """A login refused because the account or the address is locked out."""
+    """A login refused because the account is locked out."""
 
     def __init__(self) -> None:
         super().__init__(wait=settings.AXES_COOLOFF_TIME.total_seconds(), detail=lockout_detail())
