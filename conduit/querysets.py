@@ -4,8 +4,7 @@
 articles costs one query plus one for the tags whoever asks.
 """
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
-from django.utils import timezone
+from django.db.models import Exists, OuterRef, QuerySet
 
 from accounts.models import Follow, User
 from posts.models import Comment, Like, Post, Tag
@@ -72,10 +71,4 @@ def comments_for(user, post: Post) -> QuerySet:
 
 def tag_names() -> QuerySet:
     """Names of the tags on at least one public post, most used first."""
-    public = Q(posts__status="published", posts__published_at__lte=timezone.now())
-    return (
-        Tag.objects.annotate(public_posts=Count("posts", filter=public))
-        .filter(public_posts__gt=0)
-        .order_by("-public_posts", "name")
-        .values_list("name", flat=True)
-    )
+    return Tag.objects.in_use().order_by("-post_count", "name").values_list("name", flat=True)

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from posts import rendering
-from posts.querysets import CommentQuerySet, PostQuerySet
+from posts.querysets import CategoryQuerySet, CommentQuerySet, PostQuerySet, TagQuerySet
 
 TITLE_MAX_LENGTH = 200
 BODY_MAX_LENGTH = 100_000  # rendering is linear; this bounds a request to well under a second
@@ -24,6 +24,8 @@ class Category(models.Model):
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=120, unique=True)
     description = models.TextField(blank=True, max_length=2000)
+
+    objects = CategoryQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -36,6 +38,8 @@ class Category(models.Model):
 class Tag(models.Model):
     name = models.CharField(max_length=50, unique=True)
     slug = models.SlugField(max_length=60, unique=True)
+
+    objects = TagQuerySet.as_manager()
 
     class Meta:
         ordering = ["slug"]

@@ -10,7 +10,7 @@ import functools
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connections, models
-from django.db.models import OuterRef, Q
+from django.db.models import Count, OuterRef, Q
 from django.utils import timezone
 
 # The columns a list item shows: every other column (the body, the HTML, the search
@@ -22,9 +22,15 @@ LISTING_FIELDS = (
 )  # fmt: skip
 
 
+def is_public(prefix: str = "") -> Q:
+    """The rule for a public post, for posts or (with ``prefix``, e.g. ``"posts__"``) for
+    a model that reaches posts through a relation."""
+    return Q(**{f"{prefix}status": "published", f"{prefix}published_at__lte": timezone.now()})
+
+
 class PostQuerySet(models.QuerySet):
     def public(self) -> "PostQuerySet":
-        return self.filter(status="published", published_at__lte=timezone.now())
+        return self.filter(is_public())
 
     def scheduled(self) -> "PostQuerySet":
         return self.filter(status="published", published_at__gt=timezone.now())
@@ -38,7 +44,7 @@ class PostQuerySet(models.QuerySet):
             return self.public()
         if user.is_staff:
             return self.all()
-        return self.filter(Q(status="published", published_at__lte=timezone.now()) | Q(author_id=user.pk))
+        return self.filter(is_public() | Q(author_id=user.pk))
 
     def with_status(self, status: str) -> "PostQuerySet":
         """Filter by the status a reader sees: ``draft``, ``scheduled`` or ``published``
@@ -96,3 +102,20 @@ class CommentQuerySet(models.QuerySet):
         if user is None or not user.is_staff:
             comments = comments.filter(is_hidden=False)
         return comments
+
+
+class TagQuerySet(models.QuerySet):
+    def in_use(self) -> "TagQuerySet":
+        """Tags with at least one public post, with their ``post_count`` of public posts,
+        most used first."""
+        return (
+            self.annotate(post_count=Count("posts", filter=is_public("posts__")))
+            .filter(post_count__gt=0)
+            .order_by("-post_count", "slug")
+        )
+
+
+class CategoryQuerySet(models.QuerySet):
+    def with_post_counts(self) -> "CategoryQuerySet":
+        """Every category, with its ``post_count`` of public posts."""
+        return self.annotate(post_count=Count("posts", filter=is_public("posts__")))

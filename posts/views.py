@@ -3,8 +3,7 @@
 import contextlib
 
 from django.db import DatabaseError, connection
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
-from django.utils import timezone
+from django.db.models import Exists, F, OuterRef, QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, mixins, viewsets
 from rest_framework.decorators import action
@@ -203,12 +202,7 @@ class TagViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [IsAuthenticatedOrReadOnly]
 
     def get_queryset(self) -> QuerySet:
-        public = Q(posts__status="published", posts__published_at__lte=timezone.now())
-        return (
-            Tag.objects.annotate(post_count=Count("posts", filter=public))
-            .filter(post_count__gt=0)
-            .order_by("-post_count", "slug")
-        )
+        return Tag.objects.in_use()
 
 
 class CategoryViewSet(viewsets.ModelViewSet):
@@ -220,8 +214,7 @@ class CategoryViewSet(viewsets.ModelViewSet):
     permission_classes = [IsAuthenticatedOrReadOnly, IsStaffOrReadOnly]
 
     def get_queryset(self) -> QuerySet:
-        public = Q(posts__status="published", posts__published_at__lte=timezone.now())
-        return Category.objects.annotate(post_count=Count("posts", filter=public)).order_by("name")
+        return Category.objects.with_post_counts().order_by("name")
 
     def perform_create(self, serializer: CategorySerializer) -> None:
         category = serializer.save()

@@ -17,7 +17,7 @@ from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.paginator import EmptyPage, PageNotAnInteger
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -66,16 +66,6 @@ def _listing(posts: QuerySet) -> QuerySet:
     )
 
 
-def _public_tags() -> QuerySet:
-    """Tags with at least one public post, most used first (one query)."""
-    public = Q(posts__in=Post.objects.public().values("pk"))
-    return (
-        Tag.objects.annotate(post_count=Count("posts", filter=public))
-        .filter(post_count__gt=0)
-        .order_by("-post_count", "slug")
-    )
-
-
 def _search(request: HttpRequest, queryset: QuerySet) -> tuple[QuerySet, str]:
     """Apply the API's full-text search (same backend, same ranking) to ``queryset``."""
     term = request.GET.get(SEARCH_PARAM, "").strip()[: PostSearchFilter.max_length]
@@ -101,7 +91,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "posts": page.object_list,
         "search": term,
         "page_query": _page_query(request),
-        "tags": caching.remember("home-top-tags", lambda: list(_public_tags()[:TOP_TAGS])),
+        "tags": caching.remember("home-top-tags", lambda: list(Tag.objects.in_use()[:TOP_TAGS])),
     }
     return render(request, "web/home.html", context)
 
@@ -146,7 +136,7 @@ def author(request: HttpRequest, username: str) -> HttpResponse:
 def tag(request: HttpRequest, slug: str) -> HttpResponse:
     """Public posts with a tag. A tag with no public post is a 404, as the API does not
     list it either (its name may come from someone's draft)."""
-    tag = get_object_or_404(_public_tags(), slug=slug)
+    tag = get_object_or_404(Tag.objects.in_use(), slug=slug)
     posts = _listing(Post.objects.public().filter(tags=tag))
     page = _paginate(request, posts)
     context = {"tag": tag, "page": page, "posts": page.object_list, "page_query": _page_query(request)}
