@@ -2,8 +2,8 @@
 
 Counters are never edited by hand: every admin path that changes comments (actions,
 deletes, the inline on a post) ends with ``services.recount`` of the posts it touched,
-and every bulk ``update()`` (which sends no signal) invalidates the anonymous response
-cache with ``caching.bump``.
+and the anonymous response cache follows by itself (model signals, and the post and
+comment querysets' ``update()``).
 """
 
 from django import forms
@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from posts import caching, services
+from posts import services
 from posts.models import Category, Comment, Post, Tag
 
 
@@ -112,7 +112,6 @@ class PostAdmin(admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         # The comment inline may have added, hidden or deleted comments.
         services.recount([form.instance.pk])
-        caching.bump()
 
     @admin.action(description="Publish selected posts now", permissions=["change"])
     def publish_now(self, request: HttpRequest, queryset: QuerySet) -> None:
@@ -120,13 +119,11 @@ class PostAdmin(admin.ModelAdmin):
         # Posts already public keep their date; drafts and scheduled posts go out now.
         not_public = queryset.filter(Q(status=Post.Status.DRAFT) | Q(published_at__gt=now))
         updated = not_public.update(status=Post.Status.PUBLISHED, published_at=now, updated_at=now)
-        caching.bump(posts=True)  # update() sends no signal
         self.message_user(request, f"{updated} post(s) published.", messages.SUCCESS)
 
     @admin.action(description="Unpublish selected posts (back to draft)", permissions=["change"])
     def unpublish(self, request: HttpRequest, queryset: QuerySet) -> None:
         updated = queryset.update(status=Post.Status.DRAFT, updated_at=timezone.now())
-        caching.bump(posts=True)
         self.message_user(request, f"{updated} post(s) moved to draft.", messages.SUCCESS)
 
 
@@ -155,7 +152,6 @@ class CommentAdmin(admin.ModelAdmin):
         post_ids = self._recount_posts_of(queryset)
         updated = queryset.update(is_hidden=True)
         services.recount(post_ids)
-        caching.bump()  # update() sends no signal
         self.message_user(request, f"{updated} comment(s) hidden.", messages.SUCCESS)
 
     @admin.action(description="Unhide selected comments", permissions=["change"])
@@ -163,26 +159,22 @@ class CommentAdmin(admin.ModelAdmin):
         post_ids = self._recount_posts_of(queryset)
         updated = queryset.update(is_hidden=False)
         services.recount(post_ids)
-        caching.bump()
         self.message_user(request, f"{updated} comment(s) shown again.", messages.SUCCESS)
 
     def save_model(self, request: HttpRequest, obj: Comment, form, change: bool) -> None:
         previous_post_id = form.initial.get("post") if change else None
         super().save_model(request, obj, form, change)
         services.recount({obj.post_id, *([previous_post_id] if previous_post_id else [])})
-        caching.bump()
 
     def delete_model(self, request: HttpRequest, obj: Comment) -> None:
         post_id = obj.post_id
         super().delete_model(request, obj)
         services.recount([post_id])
-        caching.bump()
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
         post_ids = self._recount_posts_of(queryset)
         super().delete_queryset(request, queryset)
         services.recount(post_ids)
-        caching.bump()
 
 
 @admin.register(Tag)
