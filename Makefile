@@ -83,6 +83,7 @@ chaos: install  ## Write load on gunicorn + PostgreSQL while PostgreSQL stops a 
 	timeout 300 $(BIN)/python scripts/chaos.py
 
 bench: install  ## Seed 1k and 100k posts in a throwaway PostgreSQL database, load gunicorn with wrk, print the table
+	@command -v wrk >/dev/null || { echo "Installing Debian's wrk (the load generator)"; apt-get update -q && apt-get install -y -q wrk; }
 	timeout 1800 $(BIN)/python -m bench.run
 
 clean:  ## Remove the virtualenv, caches and the local SQLite database
