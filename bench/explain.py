@@ -51,7 +51,7 @@ def main() -> None:
         f"list by author={author}": filtered(author=author)[:20],
         f"count by author={author}": filtered(author=author),
         # Page 1 lies within the ranked matches: the paginator reads it from them alone.
-        f"search {word!r}": searched(word).paginator_head[0][:20],
+        f"search {word!r}": searched(word).paginator_head.rows[:20],
         f"search {word!r}, page 60 (past the ranked matches)": searched(word)[1180:1200],
         f"count search {word!r}": searched(word),
     }

@@ -527,17 +527,20 @@ def build_table(
             None,
         )
         check(f"{tag} page 50 / page 1 (p50)", ratio(r["list p50"].p50_ms, r["list p1"].p50_ms), "<= 2", None)
+        # The search targets are the "at 100,000 posts": at 1,000 an icontains
+        # scan is cheap, so its ratio is shown for information only.
+        large = run.size >= 100_000
         for kind in ("rare", "common"):
             check(
                 f"{tag} search {kind} / list p1 (p50)",
                 ratio(r[f"search {kind}"].p50_ms, r["list p1"].p50_ms),
-                "<= 3",
+                "<= 3" if large else "info",
                 None,
             )
             check(
                 f"{tag} icontains / search {kind} (p50)",
                 ratio(r[f"icontains {kind}"].p50_ms, r[f"search {kind}"].p50_ms),
-                ">= 10",
+                ">= 10" if large else "info",
                 None,
             )
         list_queries = [r[n].queries or 0 for n in r if n.startswith("list") and "cached" not in n]

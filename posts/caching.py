@@ -130,29 +130,51 @@ def public_post_count() -> int:
     return count
 
 
-def large_search_count(params: dict[str, list[str]], count: Callable[[], int]) -> int:
-    """The count of a search (``params``: the list's filter parameters), cached like
-    ``public_post_count`` once it reaches ``POSTS_COUNT_CACHE_MIN`` matches.
-
-    A word found in most posts makes the exact count visit every match (60-150 ms at
-    100,000 posts, several times the page itself), on every page of those results. Such
-    a count is kept until the next write that changes post content (any process when
-    the cache is shared, otherwise within ``COUNT_SECONDS``) or the next scheduled
-    publication; below the threshold every search counts, exactly.
-    """
-    digest = hashlib.sha256(json.dumps(sorted(params.items())).encode()).hexdigest()
-    key = f"{KEY_PREFIX}:search-count:{generation(CONTENT)}:{digest}"
+def search_count(params: dict[str, list[str]], count: Callable[[], int]) -> int:
+    """The count of a search (``params``: the list's filter parameters), kept like the
+    ranking of ``search_ranking``: a word found in most posts makes the exact count visit
+    every match (60-150 ms at 100,000 posts), on every page of those results."""
+    key = f"{KEY_PREFIX}:search-count:{generation(CONTENT)}:{_digest(params)}"
     value = cache.get(key)
     if value is None:
         value = count()
-        if value >= getattr(settings, "POSTS_COUNT_CACHE_MIN", COUNT_CACHE_MIN):
-            # Only when the next publication is already known (the public list, the home
-            # page and the response cache look it up once per post write): looking it up
-            # here would take a search request past its budget of 4 queries.
-            timeout = _known_timeout(COUNT_SECONDS, generation(POSTS))
-            if timeout:
-                cache.set(key, value, timeout)
+        _set_if_known(key, value)
     return value
+
+
+def search_ranking(
+    params: dict[str, list[str]], rank: Callable[[], tuple[int, list[int]]]
+) -> tuple[int, list[int] | None]:
+    """The count of a relevance-ordered search and the ids of its ranked matches in
+    order, as ``rank()`` computes them, kept until the next write that changes post
+    content.
+
+    Ranking reads and decompresses each match's search vector: for a word in a few
+    hundred posts it costs several times the list page, for a word in most posts
+    (1,000 ranked, plus a count visiting every match) a hundred times. Searches repeat,
+    writes are rare: the result is kept until the next post, tag or profile write (any
+    process when the cache is shared, otherwise within ``COUNT_SECONDS``) or the next
+    scheduled publication, whichever comes first, and pages are read by id.
+    """
+    key = f"{KEY_PREFIX}:search-ranking:{generation(CONTENT)}:{_digest(params)}"
+    value = cache.get(key)
+    if value is None:
+        value = rank()
+        _set_if_known(key, value)
+    return value
+
+
+def _digest(params: dict[str, list[str]]) -> str:
+    return hashlib.sha256(json.dumps(sorted(params.items())).encode()).hexdigest()
+
+
+def _set_if_known(key: str, value: object) -> None:
+    # Only when the next publication is already known (the public list, the home page
+    # and the response cache look it up once per post write): looking it up here would
+    # take a search request past its budget of 4 queries.
+    timeout = _known_timeout(COUNT_SECONDS, generation(POSTS))
+    if timeout:
+        cache.set(key, value, timeout)
 
 
 def _known_timeout(limit: int, posts_generation: int) -> int | None:

@@ -6,7 +6,20 @@ from django import forms
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Case, Exists, F, FloatField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django_filters import rest_framework as filters
@@ -16,7 +29,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from accounts.models import User
-from config.pagination import with_head
+from config.pagination import Head, with_head
 from posts.models import Post
 
 SEARCH_CONFIG = "english"
@@ -188,10 +201,22 @@ class PostSearchFilter(BaseFilterBackend):
                 # is read from those alone, instead of sorting every match (for a word
                 # in every post, all 100,000 rows) to find it.
                 head = queryset.filter(pk__in=newest).annotate(rank=SearchRank(F("search_vector"), query))
-                return with_head(ranked, head.order_by("-rank", "-published_at", "-id"), RANKED_MATCHES)
+                head = head.order_by("-rank", "-published_at", "-id")
+                return with_head(ranked, head, RANKED_MATCHES, by_id=queryset)
             return queryset
         matches = Q(title__icontains=term) | Q(excerpt__icontains=term) | Q(body__icontains=term)
         return queryset.filter(matches)
+
+    @staticmethod
+    def ranked_matches(head: Head) -> tuple[int, list[int]]:
+        """How many posts a relevance-ordered search matches, and the ids of its ranked
+        head (``head.rows``: the newest ``RANKED_MATCHES`` matches by relevance) in order,
+        in one query: the count is a subquery PostgreSQL runs once."""
+        matches = head.by_id.order_by()
+        total = matches.annotate(total=Func(F("pk"), function="COUNT", output_field=IntegerField()))
+        rows = head.rows.annotate(total=Subquery(total.values("total"))).values_list("pk", "total")
+        rows = list(rows)
+        return (rows[0][1] if rows else 0), [pk for pk, _ in rows]
 
     @staticmethod
     def _bounded_rank(newest: QuerySet, query: SearchQuery) -> Case:
@@ -216,7 +241,8 @@ class PostSearchFilter(BaseFilterBackend):
                 "in": "query",
                 "description": "Full-text search over title, excerpt and body; results by relevance "
                 "unless `ordering` is given (when a search matches more than 1,000 posts, the newest "
-                "1,000 come by relevance, then the older ones newest first; none is left out).",
+                "1,000 come by relevance, then the older ones newest first; none is left out). The "
+                "ranking and `count` are kept in a cache until the next post write.",
                 "schema": {"type": "string"},
             }
         ]

@@ -7,6 +7,7 @@ only for their author and staff.
 """
 
 import functools
+from datetime import datetime
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connections, models
@@ -22,15 +23,16 @@ LISTING_FIELDS = (
 )  # fmt: skip
 
 
-def is_public(prefix: str = "") -> Q:
-    """The rule for a public post, for posts or (with ``prefix``, e.g. ``"posts__"``) for
-    a model that reaches posts through a relation."""
-    return Q(**{f"{prefix}status": "published", f"{prefix}published_at__lte": timezone.now()})
+def is_public(prefix: str = "", *, at: datetime | None = None) -> Q:
+    """The rule for a public post (now, or ``at`` a given moment), for posts or (with
+    ``prefix``, e.g. ``"posts__"``) for a model that reaches posts through a relation."""
+    moment = timezone.now() if at is None else at
+    return Q(**{f"{prefix}status": "published", f"{prefix}published_at__lte": moment})
 
 
 class PostQuerySet(models.QuerySet):
-    def public(self) -> "PostQuerySet":
-        return self.filter(is_public())
+    def public(self, *, at: datetime | None = None) -> "PostQuerySet":
+        return self.filter(is_public(at=at))
 
     def scheduled(self) -> "PostQuerySet":
         return self.filter(status="published", published_at__gt=timezone.now())
