@@ -208,14 +208,18 @@ class PostSearchFilter(BaseFilterBackend):
         return queryset.filter(matches)
 
     @staticmethod
-    def ranked_matches(head: Head) -> tuple[int, list[int]]:
-        """How many posts a relevance-ordered search matches, and the ids of its ranked
-        head (``head.rows``: the newest ``RANKED_MATCHES`` matches by relevance) in order,
-        in one query: the count is a subquery PostgreSQL runs once."""
+    def ranked_matches_query(head: Head) -> QuerySet:
+        """The ids of a relevance-ordered search's ranked head (``head.rows``: the newest
+        ``RANKED_MATCHES`` matches by relevance) in order, each with how many posts match
+        in all: a subquery PostgreSQL runs once."""
         matches = head.by_id.order_by()
         total = matches.annotate(total=Func(F("pk"), function="COUNT", output_field=IntegerField()))
-        rows = head.rows.annotate(total=Subquery(total.values("total"))).values_list("pk", "total")
-        rows = list(rows)
+        return head.rows.annotate(total=Subquery(total.values("total"))).values_list("pk", "total")
+
+    @classmethod
+    def ranked_matches(cls, head: Head) -> tuple[int, list[int]]:
+        """How many posts the search matches, and its ranked ids in order: one query."""
+        rows = list(cls.ranked_matches_query(head))
         return (rows[0][1] if rows else 0), [pk for pk, _ in rows]
 
     @staticmethod
