@@ -337,9 +337,15 @@ def measure_all(
 # --- The run -------------------------------------------------------------------------------
 
 
+# The icontains reference reads every post's body for the page and again for the count:
+# past this size one request outlasts gunicorn's timeout, and the search targets are set
+# at 100,000 posts.
+ICONTAINS_MAX_POSTS = 100_000
+
+
 def endpoints(targets: dict[str, str]) -> dict[str, str]:
     posts = "/api/v1/posts/"
-    return {
+    paths = {
         "list p1": posts,
         "list p50": f"{posts}?page=50",
         "list by tag": f"{posts}?tag={targets['tag']}",
@@ -356,6 +362,9 @@ def endpoints(targets: dict[str, str]) -> dict[str, str]:
         "floor detail": f"/bench/floor/posts/{targets['slug']}/",
         "naive list p1": "/bench/naive/posts/",
     }
+    if int(targets["public"]) > ICONTAINS_MAX_POSTS * 1.1:
+        del paths["icontains rare"], paths["icontains common"]
+    return paths
 
 
 CACHED = ("list p1", "list p50", "detail")
@@ -537,12 +546,13 @@ def build_table(
                 "<= 3" if large else "info",
                 None,
             )
-            check(
-                f"{tag} icontains / search {kind} (p50)",
-                ratio(r[f"icontains {kind}"].p50_ms, r[f"search {kind}"].p50_ms),
-                ">= 10" if large else "info",
-                None,
-            )
+            if f"icontains {kind}" in r:
+                check(
+                    f"{tag} icontains / search {kind} (p50)",
+                    ratio(r[f"icontains {kind}"].p50_ms, r[f"search {kind}"].p50_ms),
+                    ">= 10" if large else "info",
+                    None,
+                )
         list_queries = [r[n].queries or 0 for n in r if n.startswith("list") and "cached" not in n]
         list_queries += [q or 0 for q in run.probes.values()]
         check(f"{tag} queries per list request (max)", max(list_queries), "<= 4", None)
