@@ -72,7 +72,10 @@ def main() -> None:
         ("detail compiled once", lambda: patch(PostViewSet, "get_object", GenericAPIView.get_object)),
         (
             "list pages compiled once",
-            lambda: patch(views, "with_prepared_pages", lambda queryset, key, **values: queryset),
+            lambda: _both(
+                patch(views, "with_prepared_pages", lambda queryset, key, **values: queryset),
+                patch(PostViewSet, "_prepared_listing", lambda self: False),
+            ),
         ),
         ("deferred join for deep pages", lambda: patch(pagination, "DEEP_OFFSET", 10**9)),
         ("no FilterSet when unfiltered", lambda: patch(PostViewSet, "filter_backends", plain_filters)),

@@ -60,16 +60,21 @@ def in_order(rows: QuerySet, ids: list) -> list:
     return [by_id[pk] for pk in ids if pk in by_id]
 
 
-def with_prepared_pages(queryset: QuerySet, key: Hashable, **placeholders: Any) -> QuerySet:
-    """Mark ``queryset`` as one whose shape ``key`` names completely, its values
-    ``placeholders`` (name: this request's value) aside: ``KnownCountPaginator`` then
-    compiles each of its first pages once per process (``config.prepared``) and runs the
-    compiled SQL with this request's values.
+def with_prepared_pages(
+    queryset: QuerySet, key: Hashable, *, built_with: dict[str, Any] | None = None, **values: Any
+) -> QuerySet:
+    """Mark ``queryset`` as one whose shape ``key`` names completely, its ``values``
+    (name: this request's value) aside: ``KnownCountPaginator`` then compiles each of
+    its first pages once per process (``config.prepared``) and runs the compiled SQL
+    with this request's values.
 
-    The key must change whenever anything but those values would change the SQL (a
-    filter, an ordering); like ``with_head`` the mark lives on this object only.
+    ``built_with`` gives the values the queryset itself holds when they are not this
+    request's (a queryset built once with stand-ins); such a queryset must only be
+    asked for pages before ``DEEP_OFFSET``, which never run it. The key must change
+    whenever anything but those values would change the SQL (a filter, an ordering);
+    like ``with_head`` the mark lives on this object only.
     """
-    queryset.prepared_pages = (key, placeholders)
+    queryset.prepared_pages = (key, values if built_with is None else built_with, values)
     return queryset
 
 
@@ -79,13 +84,14 @@ _prepared_pages: dict[tuple, PreparedQuery] = {}
 PREPARED_PAGES_MAX = 256
 
 
-def _prepared_page(rows: QuerySet, key: Hashable, bottom: int, top: int, values: dict[str, Any]) -> list:
+def _prepared_page(rows: QuerySet, bottom: int, top: int) -> list:
+    key, placeholders, values = rows.prepared_pages
     cache_key = (key, rows.db, bottom, top)
     query = _prepared_pages.get(cache_key)
     if query is None:
         if len(_prepared_pages) >= PREPARED_PAGES_MAX:
             _prepared_pages.clear()
-        query = _prepared_pages[cache_key] = PreparedQuery(rows[bottom:top], **values)
+        query = _prepared_pages[cache_key] = PreparedQuery(rows[bottom:top], **placeholders)
     return query.fetch(**values)
 
 
@@ -115,10 +121,8 @@ class KnownCountPaginator(Paginator):
             if head.ids is not None and head.by_id is not None:
                 return self._get_page(in_order(head.by_id, head.ids[bottom:top]), number, self)
             return self._get_page(head.rows[bottom:top], number, self)
-        prepared = getattr(rows, "prepared_pages", None)
-        if prepared is not None and bottom < DEEP_OFFSET:
-            key, values = prepared
-            return self._get_page(_prepared_page(rows, key, bottom, top, values), number, self)
+        if getattr(rows, "prepared_pages", None) is not None and bottom < DEEP_OFFSET:
+            return self._get_page(_prepared_page(rows, bottom, top), number, self)
         if bottom < DEEP_OFFSET or not isinstance(rows, QuerySet):
             return self._get_page(rows[bottom:top], number, self)
         ids = list(rows.values_list("pk", flat=True)[bottom:top])

@@ -134,12 +134,7 @@ def search_count(params: dict[str, list[str]], count: Callable[[], int]) -> int:
     """The count of a search (``params``: the list's filter parameters), kept like the
     ranking of ``search_ranking``: a word found in most posts makes the exact count visit
     every match (60-150 ms at 100,000 posts), on every page of those results."""
-    key = f"{KEY_PREFIX}:search-count:{generation(CONTENT)}:{_digest(params)}"
-    value = cache.get(key)
-    if value is None:
-        value = count()
-        _set_if_known(key, value)
-    return value
+    return _kept_search("count", params, count)
 
 
 def search_ranking(
@@ -156,16 +151,17 @@ def search_ranking(
     process when the cache is shared, otherwise within ``COUNT_SECONDS``) or the next
     scheduled publication, whichever comes first, and pages are read by id.
     """
-    key = f"{KEY_PREFIX}:search-ranking:{generation(CONTENT)}:{_digest(params)}"
+    return _kept_search("ranking", params, rank)
+
+
+def _kept_search(kind: str, params: dict[str, list[str]], compute: Callable[[], object]) -> object:
+    digest = hashlib.sha256(json.dumps(sorted(params.items())).encode()).hexdigest()
+    key = f"{KEY_PREFIX}:search-{kind}:{generation(CONTENT)}:{digest}"
     value = cache.get(key)
     if value is None:
-        value = rank()
+        value = compute()
         _set_if_known(key, value)
     return value
-
-
-def _digest(params: dict[str, list[str]]) -> str:
-    return hashlib.sha256(json.dumps(sorted(params.items())).encode()).hexdigest()
 
 
 def _set_if_known(key: str, value: object) -> None:

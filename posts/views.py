@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import Follow
+from config import pagination
 from config.pagination import with_prepared_pages
 from config.prepared import PreparedQuery
 from posts import caching, services
@@ -40,6 +41,10 @@ _NOW_PLACEHOLDER = datetime(1, 1, 1, 0, 0, 1, 234567, tzinfo=UTC)
 POST_FILTER_BACKENDS = [PostFilterBackend, PostOrderingFilter, PostSearchFilter]
 # Query parameters that narrow the post list (and so need an exact count).
 LIST_FILTER_PARAMS = (*PostFilter.base_filters, PostSearchFilter.search_param)
+
+
+# (database, "posts:public", ordering) -> the unfiltered public list, built with _NOW_PLACEHOLDER.
+_listing_templates: dict[tuple, QuerySet] = {}
 
 
 @functools.cache
@@ -104,6 +109,8 @@ class PostViewSet(caching.AnonymousResponseCacheMixin, PostListMixin, viewsets.M
         user = self.request.user
         if self.action == "list":
             self.listed_at = timezone.now()
+            if self._prepared_listing():
+                return self._listing_template()
             return Post.objects.public(at=self.listed_at).for_listing()
         posts = Post.objects.visible_to(user).with_tag_slugs()
         if self.action == "retrieve":
@@ -131,13 +138,44 @@ class PostViewSet(caching.AnonymousResponseCacheMixin, PostListMixin, viewsets.M
         # about a millisecond of a detail request).
         if self.detail:
             return queryset
+        if getattr(queryset, "prepared_pages", None) is not None:
+            return queryset  # the listing template: filtered and ordered when it was built
         queryset = super().filter_queryset(queryset)
         if self.action == "list" and connection.vendor == "postgresql" and not self._list_filters():
             # No filter: the SQL of a page depends only on the ordering asked for (and the
             # page), so it is compiled once per process (``config.prepared``).
-            ordering = self.request.query_params.get(PostOrderingFilter.ordering_param, "")
-            queryset = with_prepared_pages(queryset, ("posts:public", ordering), now=self.listed_at)
+            queryset = with_prepared_pages(queryset, self._listing_key(), now=self.listed_at)
         return queryset
+
+    def _listing_key(self) -> tuple[str, str]:
+        return ("posts:public", self.request.query_params.get(PostOrderingFilter.ordering_param, ""))
+
+    def _prepared_listing(self) -> bool:
+        """Whether this list request is unfiltered (on PostgreSQL) and asks for a page
+        that ``KnownCountPaginator`` answers from compiled SQL, which never runs the
+        queryset itself: then the queryset need not be built for it either."""
+        if connection.vendor != "postgresql" or self._list_filters():
+            return False
+        try:
+            number = int(self.request.query_params.get(self.paginator.page_query_param, 1))
+        except ValueError:
+            return False
+        bottom = (number - 1) * self.paginator.get_page_size(self.request)
+        return 0 <= bottom < pagination.DEEP_OFFSET
+
+    def _listing_template(self) -> QuerySet:
+        """The unfiltered public list in the order asked for, built (and filtered) once
+        per process with a stand-in time and marked to be paged with this request's."""
+        key = (connection.alias, *self._listing_key())
+        template = _listing_templates.get(key)
+        if template is None:
+            if len(_listing_templates) >= pagination.PREPARED_PAGES_MAX:
+                _listing_templates.clear()
+            base = Post.objects.public(at=_NOW_PLACEHOLDER).for_listing()
+            template = _listing_templates[key] = super().filter_queryset(base)
+        return with_prepared_pages(
+            template._chain(), self._listing_key(), built_with={"now": _NOW_PLACEHOLDER}, now=self.listed_at
+        )
 
     def _list_filters(self) -> dict[str, list[str]]:
         """The filter and search parameters of this list request that have a value."""
