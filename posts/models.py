@@ -87,8 +87,16 @@ class Post(models.Model):
             ),
         ]
         indexes = [
-            # The public list and its default ordering; published_after/before ranges.
+            # Every post by date: staff and authors' lists, the admin, date ranges.
             models.Index(F("published_at").desc(), F("id").desc(), name="posts_post_pub_idx"),
+            # The public list alone: deep pages walk it index-only for their ids, and
+            # filtered counts (tag, category) check visibility without reading the table.
+            models.Index(
+                F("published_at").desc(),
+                F("id").desc(),
+                name="posts_post_public_idx",
+                condition=Q(status="published"),
+            ),
             models.Index(fields=["author", "status", "-published_at"], name="posts_post_author_pub_idx"),
             models.Index(fields=["category", "-published_at"], name="posts_post_category_pub_idx"),
             models.Index(fields=["title"], name="posts_post_title_idx"),
