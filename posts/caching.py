@@ -25,12 +25,15 @@ import json
 import math
 import time
 from collections.abc import Callable
+from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Count, Min, Q
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
+from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -90,15 +93,22 @@ def _seconds_until_next_publication(posts_generation: int) -> float | None:
     scheduled; one query per posts generation (and per scheduled post that turns public)."""
     from posts.models import Post
 
-    key = f"{KEY_PREFIX}:next-publication:{posts_generation}"
     now = time.time()
-    at = cache.get(key)
+    at = cache.get(_next_publication_key(posts_generation))
     if at is None or (at and at <= now):
         first = Post.objects.scheduled().order_by("published_at").values_list("published_at", flat=True)
-        when = first.first()
-        at = when.timestamp() if when is not None else 0.0
-        cache.set(key, at, RESPONSE_SECONDS)
+        at = _remember_next_publication(posts_generation, first.first())
     return at - now if at else None
+
+
+def _next_publication_key(posts_generation: int) -> str:
+    return f"{KEY_PREFIX}:next-publication:{posts_generation}"
+
+
+def _remember_next_publication(posts_generation: int, when: datetime | None) -> float:
+    at = when.timestamp() if when is not None else 0.0
+    cache.set(_next_publication_key(posts_generation), at, RESPONSE_SECONDS)
+    return at
 
 
 def _timeout(limit: int, posts_generation: int) -> int:
@@ -117,12 +127,22 @@ def public_post_count() -> int:
     otherwise within ``COUNT_SECONDS``) or the next scheduled publication.
     """
     from posts.models import Post
+    from posts.querysets import is_public
 
     posts_generation = generation(POSTS)
     key = f"{KEY_PREFIX}:public-count:{posts_generation}"
     count = cache.get(key)
     if count is None:
-        count = Post.objects.public().count()
+        # The next publication comes with the count, in the same query (a walk of the
+        # published posts' date index), so that searches, which keep their results only
+        # when it is known (see _set_if_known), can on small sites too.
+        now = timezone.now()
+        totals = Post.objects.filter(status=Post.Status.PUBLISHED).aggregate(
+            public=Count("pk", filter=is_public(at=now)),
+            next=Min("published_at", filter=Q(published_at__gt=now)),
+        )
+        count = totals["public"]
+        _remember_next_publication(posts_generation, totals["next"])
         if count >= getattr(settings, "POSTS_COUNT_CACHE_MIN", COUNT_CACHE_MIN):
             timeout = _timeout(COUNT_SECONDS, posts_generation)
             if timeout:
