@@ -195,7 +195,7 @@ def _set_if_known(key: str, value: object) -> None:
 
 def _known_timeout(limit: int, posts_generation: int) -> int | None:
     """``_timeout`` from what the cache already knows, without a query; None if unknown."""
-    at = cache.get(f"{KEY_PREFIX}:next-publication:{posts_generation}")
+    at = cache.get(_next_publication_key(posts_generation))
     now = time.time()
     if at is None or (at and at <= now):
         return None
