@@ -46,7 +46,7 @@ def main() -> None:
     def ranked_in_the_page(self, queryset):
         # Before the ranking was kept: a search counted (kept from 10,000 matches on) and
         # ranked its matches in the page's own query, on every request.
-        filters = self._list_filters()
+        filters = self.list_filters
         if "search" not in filters:
             return list_count(self, queryset)
         count = caching.search_count(filters, queryset.count)

@@ -131,18 +131,23 @@ def public_post_count() -> int:
 
     posts_generation = generation(POSTS)
     key = f"{KEY_PREFIX}:public-count:{posts_generation}"
-    count = cache.get(key)
+    next_key = _next_publication_key(posts_generation)
+    cached = cache.get_many([key, next_key])
+    count = cached.get(key)
     if count is None:
         # The next publication comes with the count, in the same query (a walk of the
         # published posts' date index), so that searches, which keep their results only
-        # when it is known (see _set_if_known), can on small sites too.
+        # when it is known (see _set_if_known), can on small sites too. Small sites
+        # count on every request: the cache is written only when the answer changed.
         now = timezone.now()
         totals = Post.objects.filter(status=Post.Status.PUBLISHED).aggregate(
             public=Count("pk", filter=is_public(at=now)),
             next=Min("published_at", filter=Q(published_at__gt=now)),
         )
         count = totals["public"]
-        _remember_next_publication(posts_generation, totals["next"])
+        at = totals["next"].timestamp() if totals["next"] is not None else 0.0
+        if cached.get(next_key) != at:
+            _remember_next_publication(posts_generation, totals["next"])
         if count >= getattr(settings, "POSTS_COUNT_CACHE_MIN", COUNT_CACHE_MIN):
             timeout = _timeout(COUNT_SECONDS, posts_generation)
             if timeout:

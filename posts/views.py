@@ -141,7 +141,7 @@ class PostViewSet(caching.AnonymousResponseCacheMixin, PostListMixin, viewsets.M
         if getattr(queryset, "prepared_pages", None) is not None:
             return queryset  # the listing template: filtered and ordered when it was built
         queryset = super().filter_queryset(queryset)
-        if self.action == "list" and connection.vendor == "postgresql" and not self._list_filters():
+        if self.action == "list" and connection.vendor == "postgresql" and not self.list_filters:
             # No filter: the SQL of a page depends only on the ordering asked for (and the
             # page), so it is compiled once per process (``config.prepared``).
             queryset = with_prepared_pages(queryset, self._listing_key(), now=self.listed_at)
@@ -154,7 +154,7 @@ class PostViewSet(caching.AnonymousResponseCacheMixin, PostListMixin, viewsets.M
         """Whether this list request is unfiltered (on PostgreSQL) and asks for a page
         that ``KnownCountPaginator`` answers from compiled SQL, which never runs the
         queryset itself: then the queryset need not be built for it either."""
-        if connection.vendor != "postgresql" or self._list_filters():
+        if connection.vendor != "postgresql" or self.list_filters:
             return False
         try:
             number = int(self.request.query_params.get(self.paginator.page_query_param, 1))
@@ -177,7 +177,8 @@ class PostViewSet(caching.AnonymousResponseCacheMixin, PostListMixin, viewsets.M
             template._chain(), self._listing_key(), built_with={"now": _NOW_PLACEHOLDER}, now=self.listed_at
         )
 
-    def _list_filters(self) -> dict[str, list[str]]:
+    @functools.cached_property
+    def list_filters(self) -> dict[str, list[str]]:
         """The filter and search parameters of this list request that have a value."""
         params = {
             name: [value.strip() for value in self.request.query_params.getlist(name)]
@@ -191,7 +192,7 @@ class PostViewSet(caching.AnonymousResponseCacheMixin, PostListMixin, viewsets.M
         None (count exactly) for anything else."""
         if self.action != "list":
             return None
-        filters = self._list_filters()
+        filters = self.list_filters
         if not filters:
             return caching.public_post_count()
         if PostSearchFilter.search_param in filters:
