@@ -135,11 +135,11 @@ class Post(models.Model):
 
         Called on every save so that no list or page ever renders Markdown per request.
         """
-        self.body_html = rendering.render_markdown(self.body)
-        text = rendering.html_to_text(self.body_html)
+        rendered = rendering.render_body(self.body)
+        self.body_html = rendered.html
         if not self.excerpt.strip():
-            self.excerpt = rendering.make_excerpt(self.body_html)
-        self.reading_time = rendering.reading_time_minutes(text)
+            self.excerpt = rendered.excerpt
+        self.reading_time = rendered.reading_time
 
 
 class Comment(models.Model):
