@@ -63,7 +63,7 @@ schema: install  ## Validate the OpenAPI schema and write it to schema.yml
 
 check-deploy: install  ## Django's deployment checks with production settings
 	DJANGO_SETTINGS_MODULE=config.settings.production \
-	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-check-deploy-dummy-secret-key-0123456789-abcdefghijklmnop} \
+	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')} \
 	DJANGO_ALLOWED_HOSTS=$${DJANGO_ALLOWED_HOSTS:-blog.example.com} \
 	$(MANAGE) check --deploy --fail-level WARNING
 

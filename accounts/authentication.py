@@ -19,6 +19,14 @@ class JWTAuthentication(authentication.JWTAuthentication):
             raise InvalidToken("Token contained no recognizable user identification") from exc
 
 
+def user_for_access_token(raw_token: str) -> User:
+    """The user ``raw_token`` authenticates as a bearer token: an access token (never a
+    refresh token), validly signed, unexpired, of an existing active user. Raises
+    InvalidToken or AuthenticationFailed (401s) otherwise, as a request with it would."""
+    authentication = JWTAuthentication()
+    return authentication.get_user(authentication.get_validated_token(raw_token))
+
+
 class JWTAuthenticationScheme(SimpleJWTScheme):
     """The schema's ``jwtAuth`` bearer scheme, for this subclass."""
 

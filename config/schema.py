@@ -8,10 +8,8 @@ ERROR_SCHEMA = {
         'DRF\'s error shape: `{"detail": "message"}`, or for invalid input `{"field": ["message", ...]}`.'
     ),
     "properties": {
+        # 401s too: config.exceptions drops the code and reasons simplejwt adds.
         "detail": {"type": "string"},
-        # simplejwt adds a machine-readable code, and for a rejected access token the reasons.
-        "code": {"type": "string"},
-        "messages": {"type": "array", "items": {"type": "object"}},
     },
     # A list field's errors are keyed by item index: {"tags": {"3": ["..."]}}.
     "additionalProperties": {

@@ -4,10 +4,10 @@ from csp.decorators import csp_update
 from django.contrib import admin
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from config import views
 from config.api import ApiRootView
+from config.docs import RedocView, SchemaView, SwaggerView
 from posts.feeds import LatestPostsAtomFeed, LatestPostsFeed
 from posts.sitemaps import latest_sitemaps, sitemaps
 
@@ -18,13 +18,9 @@ api_v1 = [
     path("", ApiRootView.as_view(), name="api-root"),
     path("", include("accounts.urls")),
     path("", include("posts.urls")),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path(
-        "docs/",
-        csp_update(DOCS_CSP)(SpectacularSwaggerSplitView.as_view(url_name="schema")),
-        name="swagger-ui",
-    ),
-    path("redoc/", csp_update(DOCS_CSP)(SpectacularRedocView.as_view(url_name="schema")), name="redoc"),
+    path("schema/", SchemaView.as_view(), name="schema"),
+    path("docs/", csp_update(DOCS_CSP)(SwaggerView.as_view(url_name="schema")), name="swagger-ui"),
+    path("redoc/", csp_update(DOCS_CSP)(RedocView.as_view(url_name="schema")), name="redoc"),
 ]
 
 urlpatterns = [

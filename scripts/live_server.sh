@@ -1,6 +1,6 @@
 # Shared by scripts/fuzz.sh and scripts/chaos.py's callers: a production-like gunicorn on
 # PostgreSQL for a throwaway database. Source it, then call start_live_server DB PORT.
-# Production settings with a dummy secret, plain HTTP (no SSL redirect), throttles and
+# Production settings with a throwaway secret, plain HTTP (no SSL redirect), throttles and
 # the login lockout raised so that a tool sending thousands of requests is not refused.
 
 PG_HOST=${PG_HOST:-127.0.0.1}
@@ -9,7 +9,10 @@ PG_PORT=${PG_PORT:-5432}
 live_server_env() {  # DB PORT
   export DJANGO_SETTINGS_MODULE=config.settings.production
   export DATABASE_URL="postgres://postgres@${PG_HOST}:${PG_PORT}/$1"
-  export DJANGO_SECRET_KEY="live-test-dummy-secret-key-not-for-production-0123456789abcdef"
+  # Made once per shell, so that the setup commands and the server share it; production
+  # refuses any key written in the repository.
+  LIVE_SERVER_SECRET_KEY=${LIVE_SERVER_SECRET_KEY:-$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))')}
+  export DJANGO_SECRET_KEY="$LIVE_SERVER_SECRET_KEY"
   export DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost"
   export DJANGO_SECURE_SSL_REDIRECT=false
   export DJANGO_AUTH_THROTTLE_RATE="${DJANGO_AUTH_THROTTLE_RATE:-100000/minute}"

@@ -58,11 +58,12 @@ echo "==> [${SECONDS}s] Database $db (throwaway)"
 psql -q -v ON_ERROR_STOP=1 "$pg/postgres" \
   -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" -c "CREATE DATABASE \"$db\"" >/dev/null
 
-# Production settings: a dummy secret, plain HTTP on loopback, and an auth throttle the
+# Production settings: a throwaway secret, plain HTTP on loopback, and an auth throttle the
 # suite's sign-ups and logins (a few dozen a minute from one address) stay well under.
 export DJANGO_SETTINGS_MODULE=config.settings.production
 export DATABASE_URL="$pg/$db"
-export DJANGO_SECRET_KEY="realworld-suite-dummy-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+DJANGO_SECRET_KEY=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))')
+export DJANGO_SECRET_KEY
 export DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost
 export DJANGO_SECURE_SSL_REDIRECT=false
 export DJANGO_AUTH_THROTTLE_RATE=10000/minute

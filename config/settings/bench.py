@@ -6,8 +6,11 @@ harmless local defaults are provided before production reads the environment.
 """
 
 import os
+import secrets
 
-os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-not-for-any-real-deployment-0123456789")
+# Random, since production refuses any key written in the repository. One per process:
+# bench/run.py gives its gunicorn one key for every worker, so that they agree.
+os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
 # Plain HTTP on loopback: no redirect to https, no HSTS.
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")

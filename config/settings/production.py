@@ -1,9 +1,11 @@
 """Production: refuses to start without its secrets, hardened transport and cookies.
 
-Required: DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS (and DATABASE_URL for PostgreSQL).
+Required: DJANGO_SECRET_KEY (random: not short, not one written in the repository),
+DJANGO_ALLOWED_HOSTS (and DATABASE_URL for PostgreSQL).
 """
 
 from config.logging import logging_config
+from config.secret_key import require_unguessable_secret_keys
 
 from .base import *  # noqa: F403
 from .base import LOG_FORMAT, LOG_LEVEL, SIMPLE_JWT, env
@@ -13,6 +15,9 @@ DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
+# Refused here, not merely warned about by check --deploy (W009), which nobody has to run:
+# with a guessable key anyone can forge a staff JWT.
+require_unguessable_secret_keys(SECRET_KEY, SECRET_KEY_FALLBACKS)
 SIMPLE_JWT = {**SIMPLE_JWT, "SIGNING_KEY": SECRET_KEY}
 
 # Behind a TLS-terminating proxy that sets X-Forwarded-Proto.

@@ -1,12 +1,21 @@
 """Settings for the test suite: fast hashing, isolated cache, generous throttles."""
 
+from config.secret_key import TEST_SECRET_KEY
+
 from .base import *  # noqa: F403
-from .base import env
+from .base import SIMPLE_JWT, env
 
 DEBUG = False
+# DEBUG off with a key written in the repository, which only tests may do: production and
+# local with DEBUG off refuse it (config/secret_key.py).
+SECRET_KEY = TEST_SECRET_KEY
+SIMPLE_JWT = {**SIMPLE_JWT, "SIGNING_KEY": SECRET_KEY}
 # Argon2 is deliberately slow; tests only need a hasher that works.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "security": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "security"},
+}
 POSTS_RESPONSE_CACHE = False  # tests of posts.caching turn it on
 # Throttle tests lower this through the settings fixture.
 AUTH_THROTTLE_RATE = env("DJANGO_AUTH_THROTTLE_RATE", default="10000/minute")

@@ -16,8 +16,9 @@ SMALL = {"users": 6, "posts": 40, "comments": 60, "likes": 80, "follows": 12}
 
 
 def seed(**options) -> str:
+    # The test settings run with DEBUG off, where the demo admin must be asked for.
     out = StringIO()
-    call_command("seed_blog", stdout=out, stderr=StringIO(), **{**SMALL, **options})
+    call_command("seed_blog", stdout=out, stderr=StringIO(), **{**SMALL, "demo_admin": True, **options})
     return out.getvalue()
 
 
@@ -138,6 +139,27 @@ def test_admin_is_created_once_and_can_log_in(client):
     seed(seed=8)
     admin.refresh_from_db()
     assert admin.check_password("changed-by-the-operator")  # never reset
+
+
+def test_with_debug_off_the_demo_admin_is_refused_unless_asked_for(settings):
+    settings.DEBUG = False  # a real site: admin / demo-password-123 would let anyone in
+    with pytest.raises(CommandError, match="--no-demo-admin"):
+        call_command("seed_blog", stdout=StringIO(), stderr=StringIO(), **SMALL)
+    assert not User.objects.exists() and not Post.objects.exists()
+
+    seed(seed=16, demo_admin=False)
+    assert not User.objects.filter(username="admin").exists()
+    assert Post.objects.count() == SMALL["posts"]
+    seed(seed=17, demo_admin=True)
+    assert User.objects.get(username="admin").is_superuser
+
+
+def test_with_debug_on_the_demo_admin_is_created_as_make_run_expects(settings):
+    settings.DEBUG = True
+    out = StringIO()
+    call_command("seed_blog", "--if-empty", stdout=out, stderr=StringIO(), **SMALL)
+    assert User.objects.get(username="admin").check_password("demo-password-123")
+    assert "demo-password-123" in out.getvalue()
 
 
 def test_demo_users_share_the_demo_password():

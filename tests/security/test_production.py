@@ -4,11 +4,15 @@ traceback in a 500, and no password or token in the logs."""
 import importlib
 import logging
 import os
+import re
+import secrets
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 from pythonjsonlogger.json import JsonFormatter
 from rest_framework.test import APIClient
@@ -18,7 +22,8 @@ from config.logging import JSON_FIELDS, PLAIN_FORMAT, RequestIdFilter
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_ENV = {
-    "DJANGO_SECRET_KEY": "test-production-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+    # Made here, never written down: production refuses every key the repository holds.
+    "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
     "DJANGO_ALLOWED_HOSTS": "blog.example.com,testserver",
 }
 
@@ -81,6 +86,136 @@ def test_production_refuses_to_start_without_its_secrets(monkeypatch):
     monkeypatch.setenv("DJANGO_ALLOWED_HOSTS", "blog.example.com")
     with pytest.raises(ImproperlyConfigured):
         importlib.reload(importlib.import_module("config.settings.production"))
+
+
+def example_secret_key() -> str:
+    """The placeholder docker/.env.example tells operators to replace."""
+    (key,) = re.findall(r"^DJANGO_SECRET_KEY=(.*)$", (ROOT / "docker/.env.example").read_text(), re.MULTILINE)
+    return key
+
+
+def development_secret_key() -> str:
+    """The key the settings fall back on when DJANGO_SECRET_KEY is not set."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_SECRET_KEY")}
+    result = subprocess.run(
+        [sys.executable, "-c", "from config.settings import base; print(base.SECRET_KEY)"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def start_production(monkeypatch, key: str, fallbacks: str = "") -> None:
+    monkeypatch.setenv("DJANGO_SECRET_KEY", key)
+    monkeypatch.setenv("DJANGO_SECRET_KEY_FALLBACKS", fallbacks)
+    monkeypatch.setenv("DJANGO_ALLOWED_HOSTS", "blog.example.com")
+    importlib.reload(importlib.import_module("config.settings.production"))
+
+
+GUESSABLE_KEYS = {
+    "the example's placeholder": example_secret_key,
+    "the development default": development_secret_key,
+    "the test suite's key": lambda: settings.SECRET_KEY,
+    "short": lambda: secrets.token_urlsafe(30),
+    "few distinct characters": lambda: "ab" * 40,
+    "marked insecure by Django": lambda: "django-insecure-" + secrets.token_urlsafe(50),
+}
+
+
+@pytest.mark.parametrize("kind", GUESSABLE_KEYS)
+@pytest.mark.parametrize("where", ["DJANGO_SECRET_KEY", "DJANGO_SECRET_KEY_FALLBACKS"])
+def test_production_refuses_to_start_with_a_guessable_key(monkeypatch, kind, where):
+    guessable = GUESSABLE_KEYS[kind]()
+    strong = secrets.token_urlsafe(50)
+    key, fallbacks = (guessable, "") if where == "DJANGO_SECRET_KEY" else (strong, guessable)
+    with pytest.raises(ImproperlyConfigured) as refused:
+        start_production(monkeypatch, key, fallbacks)
+    message = str(refused.value)
+    assert where in message
+    assert guessable not in message  # the error reaches logs: it names the variable, never the key
+
+
+def test_production_starts_with_a_random_key(monkeypatch):
+    start_production(monkeypatch, secrets.token_urlsafe(50), secrets.token_urlsafe(50))
+
+
+NOT_THE_REPOSITORY = {".git", ".venv", "node_modules", "staticfiles", ".bench", "__pycache__", ".ruff_cache"}
+
+
+def secret_keys_written_in_the_repository() -> dict[str, str]:
+    """Every literal value given to DJANGO_SECRET_KEY(_FALLBACKS) in the repository's text
+    files (scripts, Makefile, Dockerfile, compose and env files, settings, docs, tests)."""
+    # NAME=value and ${NAME:-value} (shell, env files, Dockerfile), "NAME", "value" and
+    # "NAME": "value" (Python); a value made at run time ($...) or a <placeholder> is no key.
+    assignment = re.compile(
+        r"DJANGO_SECRET_KEY(?:_FALLBACKS)?(?:=|:-|[\"'][ \t]*[:,][ \t]*(?=[\"']))[\"']?([^\s\"'`$<>{}()]+)"
+    )
+    found = {}
+    for path in ROOT.rglob("*"):
+        relative = path.relative_to(ROOT)
+        if NOT_THE_REPOSITORY & set(relative.parts) or not path.is_file() or path.stat().st_size > 1_000_000:
+            continue
+        for value in assignment.findall(path.read_text(errors="ignore")):
+            if not re.fullmatch(r"[A-Z_]+", value):  # another variable's name, in a list of them
+                found.setdefault(value, str(relative))
+    return found
+
+
+def test_no_key_written_in_the_repository_is_accepted_by_production(monkeypatch):
+    # Scripts that run production settings (make fuzz, realworld, scale-test, bench, the
+    # image's collectstatic) make a throwaway key when they start instead.
+    written = secret_keys_written_in_the_repository()
+    assert example_secret_key() in written  # the scan does see the files
+    accepted = []
+    for key, where in written.items():
+        try:
+            start_production(monkeypatch, key)
+        except ImproperlyConfigured:
+            continue
+        accepted.append(where)
+    assert accepted == [], f"production accepts a key written in: {accepted}"
+
+
+@pytest.mark.parametrize("key", ["unset", "the example's placeholder"])
+@pytest.mark.parametrize("settings_module", [None, "config.settings.local"])
+def test_a_server_with_debug_off_refuses_to_start_with_a_published_key(settings_module, key):
+    # `gunicorn config.wsgi` with DJANGO_DEBUG=0: it signed with the development key.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_SECRET_KEY", "DJANGO_SETTINGS"))}
+    env.update(DJANGO_DEBUG="0", DJANGO_ALLOWED_HOSTS="localhost")  # only the key is missing
+    if settings_module:
+        env["DJANGO_SETTINGS_MODULE"] = settings_module
+    if key != "unset":
+        env["DJANGO_SECRET_KEY"] = example_secret_key()
+    result = subprocess.run(
+        [sys.executable, "-c", "import config.wsgi"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0, "the server started"
+    assert "ImproperlyConfigured" in result.stderr and "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_local_development_with_debug_on_needs_no_key():
+    # What `make run` relies on: runserver with the local settings and nothing configured.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_production_settings_are_hardened(production):

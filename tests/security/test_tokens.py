@@ -114,11 +114,9 @@ class TestForgedTokens:
             codes = access_uses(client, token)
             # An empty bearer value is no credentials at all: still a 401 (the write needs them).
             assert codes == [401, 401, 401], (name, codes)
+            # verify answers as the API does: none of these is a credential.
             verified = client.post(VERIFY, {"token": token}, format="json").status_code
-            if name in SERVER_SIGNED_ODDITIES:
-                assert verified < 500, name  # verify checks the signature and expiry only
-            else:
-                assert verified in {400, 401}, (name, verified)
+            assert verified == (400 if token == "" else 401), (name, verified)
         assert Post.objects.filter(slug="mine").exists()
         assert Post.objects.count() == 1
 
@@ -187,6 +185,67 @@ class TestRevokedTokens:
         client = APIClient()
         assert client.post(REFRESH, {"refresh": pair["refresh"]}, format="json").status_code == 401
         assert access_uses(client, pair["access"]) == [401, 401, 401]
+
+
+def assert_401_with_only_a_detail(response, case: str) -> None:
+    """The contract's 401: ``{"detail": "..."}`` and a Bearer challenge, nothing else."""
+    assert response.status_code == 401, (case, response.status_code)
+    body = response.json()
+    assert list(body) == ["detail"] and isinstance(body["detail"], str), (case, body)
+    assert response["WWW-Authenticate"].startswith("Bearer"), case
+
+
+class TestVerify:
+    """verify answers 200 for exactly the tokens the API accepts as credentials."""
+
+    def test_a_live_access_token_is_200(self, victim):
+        response = APIClient().post(VERIFY, {"token": str(AccessToken.for_user(victim))}, format="json")
+        assert (response.status_code, response.json()) == (200, {})
+
+    @pytest.mark.parametrize(
+        "case", ["refresh token", "logged-out refresh token", "deactivated user", "deleted user"]
+    )
+    def test_a_token_the_api_refuses_is_401(self, victim, case):
+        client = APIClient()
+        if case.endswith("refresh token"):
+            token = str(RefreshToken.for_user(victim))
+            if case.startswith("logged-out"):
+                assert client.post(LOGOUT, {"refresh": token}, format="json").status_code == 205
+        else:
+            token = str(AccessToken.for_user(victim))
+            if case == "deleted user":
+                victim.delete()
+            else:
+                User.objects.filter(pk=victim.pk).update(is_active=False)
+        assert client.get(ME, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
+        assert_401_with_only_a_detail(client.post(VERIFY, {"token": token}, format="json"), case)
+
+
+def test_every_401_body_is_only_a_detail_message(victim):
+    client = APIClient()
+    access = str(AccessToken.for_user(victim))
+    refresh = str(RefreshToken.for_user(victim))
+    expired = sign({**claims_of(access), "exp": int((timezone.now() - timedelta(minutes=1)).timestamp())})
+
+    def bearer(token: str) -> dict[str, str]:
+        return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+    wrong_password = {"username": "victim", "password": "not-the-password-1"}
+    responses = {
+        "no credentials": client.get(ME),
+        "garbage bearer": client.get(ME, **bearer("not.a.jwt")),
+        "expired bearer": client.get(ME, **bearer(expired)),
+        "refresh token as bearer": client.post(
+            POSTS, {"title": "t", "body": "b"}, format="json", **bearer(refresh)
+        ),
+        "wrong password": client.post("/api/v1/auth/token/", wrong_password, format="json"),
+        "refresh with garbage": client.post(REFRESH, {"refresh": "not.a.jwt"}, format="json"),
+        "access token as refresh": client.post(REFRESH, {"refresh": access}, format="json"),
+        "logout with garbage": client.post(LOGOUT, {"refresh": "not.a.jwt"}, format="json"),
+        "verify garbage": client.post(VERIFY, {"token": "not.a.jwt"}, format="json"),
+    }
+    for case, response in responses.items():
+        assert_401_with_only_a_detail(response, case)
 
 
 def test_ten_parallel_refreshes_of_one_token_at_most_one_succeeds(postgres_only, transactional_db):

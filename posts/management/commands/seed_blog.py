@@ -16,6 +16,7 @@ twice: slugs end in a number above every existing post id, usernames and emails 
 checked against the database, tags and categories are reused.
 """
 
+import argparse
 import contextlib
 import random
 import sys
@@ -25,6 +26,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, connection, models, transaction
@@ -117,7 +119,8 @@ CODE_SNIPPETS = [
 class Command(BaseCommand):
     help = (
         "Fill the database with realistic demo users, posts, tags, categories, comments, likes "
-        "and follows, and an `admin` superuser. Reproducible with --seed; safe to run twice."
+        "and follows, and an `admin` superuser (with DEBUG off, only with --demo-admin). "
+        "Reproducible with --seed; safe to run twice."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -134,6 +137,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-empty", action="store_true", help="do nothing when the database already has posts"
         )
+        parser.add_argument(
+            "--demo-admin",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help=(
+                f"create the {ADMIN_USERNAME!r} superuser with the demo password, or not "
+                "(default: create it when DEBUG is on; with DEBUG off one of the two is required)"
+            ),
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         counts = {name: options[name] for name in ("users", "posts", "comments", "likes", "follows")}
@@ -148,6 +160,17 @@ class Command(BaseCommand):
                 raise CommandError(f"--{name} must be zero or more.")
         if counts["posts"] and not counts["users"]:
             raise CommandError("Posts need authors: give --users 1 or more.")
+        demo_admin = options["demo_admin"]
+        if demo_admin is None:
+            if not settings.DEBUG:
+                # DEBUG off is a real site, where a superuser whose password is in the README
+                # lets anyone into the admin.
+                raise CommandError(
+                    f"DEBUG is off: the {ADMIN_USERNAME!r} superuser would have the published demo "
+                    "password. Pass --no-demo-admin to seed without it (createsuperuser makes a real "
+                    "one), or --demo-admin to create it anyway."
+                )
+            demo_admin = True
 
         self.verbosity = options["verbosity"]
         if options["if_empty"] and Post.objects.exists():
@@ -162,7 +185,7 @@ class Command(BaseCommand):
         with override_settings(DEBUG=False), transaction.atomic():
             with _bulk_load_session():
                 created = seeder.run(**counts)
-            admin_created = self._ensure_admin()
+            admin_created = demo_admin and self._ensure_admin()
         # bulk inserts send no signals: invalidate cached lists and the public count.
         caching.bump(posts=True)
         elapsed = time.monotonic() - started
@@ -391,13 +414,13 @@ class Seeder:
         pool = []
         for _ in range(BODY_POOL_SIZE):
             body = self.markdown_body()
-            body_html = rendering.render_markdown(body)
+            rendered = rendering.render_body(body)
             pool.append(
                 {
                     "body": body,
-                    "body_html": body_html,
-                    "excerpt": rendering.make_excerpt(body_html),
-                    "reading_time": rendering.reading_time_minutes(rendering.html_to_text(body_html)),
+                    "body_html": rendered.html,
+                    "excerpt": rendered.excerpt,
+                    "reading_time": rendered.reading_time,
                 }
             )
         return pool
