@@ -7,7 +7,7 @@ from threading import Barrier
 from typing import TypeVar
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connections
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -17,10 +17,12 @@ from accounts.tests.factories import UserFactory
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    # Throttle counters live in the cache; each test starts with none.
-    cache.clear()
+    # Throttle and login-failure counters live in the caches; each test starts with none.
+    for each in caches.all():
+        each.clear()
     yield
-    cache.clear()
+    for each in caches.all():
+        each.clear()
 
 
 def client_for(user=None) -> APIClient:

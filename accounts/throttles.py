@@ -1,8 +1,12 @@
-"""Throttles for the sign-up, token and password endpoints, and the login lockout."""
+"""Throttles for the sign-up, login and password endpoints, and the login lockout."""
 
+import math
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import BaseCache, caches
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from rest_framework.exceptions import Throttled
 from rest_framework.request import Request
@@ -11,32 +15,95 @@ from rest_framework.views import APIView
 
 from config.middleware import is_api_request
 
+# Where throttle counters and (with a cache handler) login failures live: a store that a
+# flood of cached responses cannot evict (config/settings/base.py).
+SECURITY_CACHE = "security"
+
 
 class AuthRateThrottle(SimpleRateThrottle):
     """Per client address and per endpoint, at ``DJANGO_AUTH_THROTTLE_RATE``.
 
     The rate is read when the throttle is built, not at import time, so that it follows
-    the settings in force (and the tests can lower it). Counters live in the cache, so
-    they are shared by every app server when ``REDIS_URL`` is set.
+    the settings in force (and the tests can lower it). Counters live in the security
+    cache, shared by every app server when a Redis is configured.
     """
 
     scope = "auth"
 
+    @property
+    def cache(self) -> BaseCache:
+        # Looked up on use, not at import, so that it follows the settings in force.
+        return caches[SECURITY_CACHE]
+
     def get_rate(self) -> str:
         return settings.AUTH_THROTTLE_RATE
 
-    def allow_request(self, request: Request, view: APIView) -> bool:
-        self.scope = getattr(view, "throttle_scope", None) or "auth"
+    def scope_for(self, view: APIView | None) -> str:
+        return getattr(view, "throttle_scope", None) or "auth"
+
+    def allow_request(self, request: Request | HttpRequest, view: APIView | None) -> bool:
+        self.scope = self.scope_for(view)
         return super().allow_request(request, view)
 
-    def get_cache_key(self, request: Request, view: APIView) -> str:
+    def get_cache_key(self, request: Request | HttpRequest, view: APIView | None) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
+class LoginRateThrottle(AuthRateThrottle):
+    """One budget per client address for every way to log in: the token endpoint, the
+    web login form, Conduit's login and the admin's. A budget per way in gave one
+    address one budget per login path (and the admin none at all)."""
+
+    def scope_for(self, view: APIView | None) -> str:
+        return "login"
+
+
+def login_budget_wait(request: HttpRequest) -> int | None:
+    """Spend one login attempt of the client address's budget: None when it is allowed,
+    otherwise the seconds until the next one is (for ``Retry-After``).
+
+    For the login views outside DRF; DRF views list ``LoginRateThrottle`` instead."""
+    throttle = LoginRateThrottle()
+    if throttle.allow_request(request, None):
+        return None
+    return max(1, math.ceil(throttle.wait() or 1))
+
+
+def login_throttled_detail(wait: int) -> str:
+    return f"Too many attempts. Try again in {wait} seconds."
+
+
+def refusal(request: HttpRequest, detail: str, retry_after: int) -> HttpResponse:
+    """A 429 for a login form outside DRF: JSON for the API and for scripts that ask for
+    it, text otherwise."""
+    wants_json = is_api_request(request) or "application/json" in request.headers.get("Accept", "")
+    if wants_json:
+        response = JsonResponse({"detail": detail}, status=429)
+    else:
+        response = HttpResponse(detail, status=429, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def login_throttled(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Make a login view outside DRF (the admin's) spend the address's login budget on
+    each POST, and refuse it with a 429 once the budget is spent."""
+
+    @wraps(view)
+    def throttled_view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method == "POST":
+            wait = login_budget_wait(request)
+            if wait is not None:
+                return refusal(request, login_throttled_detail(wait), wait)
+        return view(request, *args, **kwargs)
+
+    return throttled_view
+
+
 # --- Brute-force lockout (django-axes) -------------------------------------------------
-# Axes counts failed logins per username (per address, AuthRateThrottle above limits
-# every attempt); these hooks make it agree with the rest of the API about who the
-# client is and how a refusal looks.
+# Axes counts failed logins per username and client address together (per address,
+# LoginRateThrottle above limits every attempt); these hooks make it agree with the
+# rest of the API about who the client is and how a refusal looks.
 
 
 def axes_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str | None:
@@ -59,19 +126,12 @@ def lockout_detail() -> str:
 def lockout_response(
     request: HttpRequest, original_response: HttpResponse | None = None, credentials: dict | None = None
 ) -> HttpResponse:
-    """Axes' answer to a locked-out login outside DRF (the web and admin login forms): a
-    429, in JSON for the API and for scripts that ask for it, as text otherwise."""
-    wants_json = is_api_request(request) or "application/json" in request.headers.get("Accept", "")
-    if wants_json:
-        response = JsonResponse({"detail": lockout_detail()}, status=429)
-    else:
-        response = HttpResponse(lockout_detail(), status=429, content_type="text/plain; charset=utf-8")
-    response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
-    return response
+    """Axes' answer to a locked-out login outside DRF (the web and admin login forms)."""
+    return refusal(request, lockout_detail(), int(settings.AXES_COOLOFF_TIME.total_seconds()))
 
 
 class LoginLockedOut(Throttled):
-    """A login refused because the account is locked out."""
+    """A login refused because the account is locked out for this client address."""
 
     def __init__(self) -> None:
         super().__init__(wait=settings.AXES_COOLOFF_TIME.total_seconds(), detail=lockout_detail())

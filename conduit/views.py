@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import Follow, User
-from accounts.throttles import AuthRateThrottle, LoginLockedOut
+from accounts.throttles import AuthRateThrottle, LoginLockedOut, LoginRateThrottle
 from conduit import querysets
 from conduit.authentication import ConduitTokenAuthentication
 from conduit.exceptions import (
@@ -112,8 +112,7 @@ class LoginView(ConduitView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes = [AuthRateThrottle]
-    throttle_scope = "conduit-login"
+    throttle_classes = [LoginRateThrottle]
 
     def get_authenticate_header(self, request: Request) -> str:
         # Bad credentials are a 401 with a challenge; without one DRF would answer 403.

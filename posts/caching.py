@@ -24,8 +24,9 @@ import hashlib
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
@@ -36,6 +37,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 CONTENT = "content"
 POSTS = "posts"
@@ -228,27 +230,43 @@ def response_cache_enabled() -> bool:
     return getattr(settings, "POSTS_RESPONSE_CACHE", False)
 
 
-def _response_key(request: Request) -> str | None:
+def _response_key(request: Request, params: Collection[str]) -> str | None:
     """The cache key for this request's response, or None when it must not be cached:
-    only anonymous GETs answered as JSON are shared between callers."""
+    only anonymous GETs answered as JSON are shared between callers.
+
+    Of the query string, only ``params`` (those the response depends on) count, in a
+    fixed order: any other parameter (a cache buster, a tracking tag) would make a new
+    entry holding the same response, and anyone could fill the cache with them.
+    """
     if request.method != "GET" or request.user.is_authenticated:
         return None
     renderer = getattr(request, "accepted_renderer", None)
     if renderer is None or renderer.format != "json":
         return None
+    query = urlencode(
+        [(name, value) for name in sorted(params) for value in request.query_params.getlist(name)]
+    )
     # Scheme and host are part of the representation (absolute URLs in ``url``/``next``).
     return (
         f"{KEY_PREFIX}:response:{generation(CONTENT)}:{request.scheme}://{request.get_host()}"
-        f"{request.get_full_path()}"
+        f"{request.path}?{query}"
     )
 
 
-def cached_response(request: Request, produce: Callable[[], Response]) -> HttpResponse:
+def cached_response(
+    request: Request, produce: Callable[[], Response], *, params: Collection[str]
+) -> HttpResponse:
     """Answer from the cache when this anonymous GET was answered since the last write,
-    otherwise ``produce()`` the response and cache its rendered body if it is a 200."""
+    otherwise ``produce()`` the response and cache its rendered body if it is a 200.
+
+    ``params``: the query parameters the response depends on (see ``_response_key``).
+    A request with others is answered from the entry of the same request without them,
+    but its own response is not stored: its links (``next``) carry those parameters,
+    which must not reach other callers.
+    """
     if not response_cache_enabled():
         return produce()
-    key = _response_key(request)
+    key = _response_key(request, params)
     if key is None:
         return produce()
     body = cache.get(key)
@@ -258,23 +276,36 @@ def cached_response(request: Request, produce: Callable[[], Response]) -> HttpRe
     # the older generation.
     timeout = _timeout(RESPONSE_SECONDS, generation(POSTS))
     response = produce()
-    if response.status_code == 200 and timeout:
+    if response.status_code == 200 and timeout and set(request.query_params) <= set(params):
         response.add_post_render_callback(lambda rendered: cache.set(key, rendered.content, timeout))
     return response
 
 
 class AnonymousResponseCacheMixin:
     """Serve ``list`` and ``retrieve`` to anonymous callers from the cache (when
-    ``POSTS_RESPONSE_CACHE`` is on); every write that changes them invalidates them."""
+    ``POSTS_RESPONSE_CACHE`` is on); every write that changes them invalidates them.
+
+    ``list_query_params``: the query parameters a list response depends on besides
+    pagination's and ``format`` (filters, search, ordering); the cache ignores others.
+    """
+
+    list_query_params: Collection[str] = ()
 
     def list(self, request: Request, *args, **kwargs) -> HttpResponse:
+        paginator = self.paginator
+        paging = (paginator.page_query_param, paginator.page_size_query_param) if paginator else ()
+        params = {api_settings.URL_FORMAT_OVERRIDE, *paging, *self.list_query_params} - {None}
         return cached_response(
-            request, lambda: super(AnonymousResponseCacheMixin, self).list(request, *args, **kwargs)
+            request,
+            lambda: super(AnonymousResponseCacheMixin, self).list(request, *args, **kwargs),
+            params=params,
         )
 
     def retrieve(self, request: Request, *args, **kwargs) -> HttpResponse:
         return cached_response(
-            request, lambda: super(AnonymousResponseCacheMixin, self).retrieve(request, *args, **kwargs)
+            request,
+            lambda: super(AnonymousResponseCacheMixin, self).retrieve(request, *args, **kwargs),
+            params={api_settings.URL_FORMAT_OVERRIDE},
         )
 
 

@@ -104,6 +104,7 @@ class PostViewSet(caching.AnonymousResponseCacheMixin, PostListMixin, viewsets.M
     lookup_field = "slug"
     lookup_value_regex = "[^/]+"
     permission_classes = [IsAuthenticatedOrReadOnly, IsAuthorOrStaffOrReadOnly]
+    list_query_params = (*LIST_FILTER_PARAMS, PostOrderingFilter.ordering_param)
 
     def get_queryset(self) -> QuerySet:
         user = self.request.user

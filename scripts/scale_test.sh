@@ -5,7 +5,8 @@
 # state and that nginx hides the loss of one. Bounded in time; cleans up after itself.
 #
 # Variables: SCALE_DB (blog_d_scale), PG_URL (postgres://postgres@127.0.0.1:5432),
-# SCALE_REDIS_URL (redis://127.0.0.1:6379/4, flushed), SCALE_NGINX_PORT (8140),
+# SCALE_REDIS_URL (redis://127.0.0.1:6379/4, flushed), SCALE_SECURITY_REDIS_URL
+# (redis://127.0.0.1:6379/5, flushed; compose runs a Redis of its own), SCALE_NGINX_PORT (8140),
 # SCALE_APP_PORTS ("8141 8142"), SCALE_LOAD_SECONDS (8).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,7 @@ NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
 SCALE_DB=${SCALE_DB:-blog_d_scale}
 REDIS_URL=${SCALE_REDIS_URL:-redis://127.0.0.1:6379/4}
+SECURITY_REDIS_URL=${SCALE_SECURITY_REDIS_URL:-redis://127.0.0.1:6379/5}
 NGINX_PORT=${SCALE_NGINX_PORT:-8140}
 export PGOPTIONS="-c client_min_messages=warning"  # no NOTICEs from DROP IF EXISTS
 read -r -a APP_PORTS <<<"${SCALE_APP_PORTS:-8141 8142}"
@@ -54,23 +56,28 @@ cleanup() {
   fi
   psql -q "$PG_URL/postgres" -c "DROP DATABASE IF EXISTS $SCALE_DB WITH (FORCE)" >/dev/null
   redis-cli -u "$REDIS_URL" flushdb >/dev/null
+  redis-cli -u "$SECURITY_REDIS_URL" flushdb >/dev/null
   rm -rf "$work"
   exit "$status"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-log "fresh database $SCALE_DB and Redis $REDIS_URL"
+log "fresh database $SCALE_DB and Redis $REDIS_URL (security state: $SECURITY_REDIS_URL)"
 psql -q -v ON_ERROR_STOP=1 "$PG_URL/postgres" \
   -c "DROP DATABASE IF EXISTS $SCALE_DB WITH (FORCE)" -c "CREATE DATABASE $SCALE_DB" >/dev/null
 redis-cli -u "$REDIS_URL" flushdb >/dev/null
+redis-cli -u "$SECURITY_REDIS_URL" flushdb >/dev/null
 
 export DJANGO_SETTINGS_MODULE=config.settings.production
-export DJANGO_SECRET_KEY="scale-test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+# Throwaway, shared by both servers (a token one issues, the other must accept); production
+# refuses any key written in the repository.
+DJANGO_SECRET_KEY=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(50))')
+export DJANGO_SECRET_KEY
 export DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost"
 export DJANGO_SECURE_SSL_REDIRECT=false  # plain HTTP here; TLS is nginx's job in compose
 export DATABASE_URL="$PG_URL/$SCALE_DB"
-export REDIS_URL
+export REDIS_URL SECURITY_REDIS_URL
 export DJANGO_AUTH_THROTTLE_RATE=5/minute
 export DJANGO_LOGIN_FAILURE_LIMIT=3
 export DJANGO_NUM_PROXIES=1

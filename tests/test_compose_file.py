@@ -51,7 +51,7 @@ def port_of(address: str) -> int:
 
 
 def test_the_stack_has_its_services():
-    assert set(SERVICES) == {"db", "redis", "migrate", *APP_SERVERS, "nginx"}
+    assert set(SERVICES) == {"db", "redis", "redis-security", "migrate", *APP_SERVERS, "nginx"}
     # Only nginx is reachable from outside; the app servers are behind it.
     assert [name for name, service in SERVICES.items() if "ports" in service] == ["nginx"]
 
@@ -68,7 +68,31 @@ def test_app_containers_run_production_settings_on_the_shared_database_and_redis
             environment["DATABASE_URL"],
         )
         assert environment["REDIS_URL"].startswith("redis://redis:6379/")
+        assert environment["SECURITY_REDIS_URL"].startswith("redis://redis-security:6379/")
         assert environment["DJANGO_NUM_PROXIES"] == "1"  # nginx, and nothing else, in front
+
+
+def redis_option(service: str, option: str) -> str:
+    command = SERVICES[service]["command"]
+    return command[command.index(f"--{option}") + 1]
+
+
+def test_a_full_cache_cannot_evict_security_state():
+    # Eviction is per Redis server: the response cache, which anyone can fill, may evict;
+    # the server holding throttle and lockout counters must refuse instead.
+    assert redis_option("redis", "maxmemory-policy") == "allkeys-lru"
+    assert redis_option("redis-security", "maxmemory-policy") == "noeviction"
+
+
+def test_the_app_keeps_security_state_in_the_security_redis(monkeypatch):
+    environment = SERVICES["app1"]["environment"]
+    for name in ["REDIS_URL", "SECURITY_REDIS_URL"]:
+        monkeypatch.setenv(name, environment[name])
+    base = runpy.run_path(str(ROOT / "config" / "settings" / "base.py"))
+    assert base["CACHES"]["default"]["LOCATION"] == environment["REDIS_URL"]
+    assert base["CACHES"]["security"]["LOCATION"] == environment["SECURITY_REDIS_URL"]
+    assert base["AXES_CACHE"] == "security"
+    assert base["AXES_HANDLER"] == "axes.handlers.cache.AxesCacheHandler"
 
 
 def test_production_requirements_are_in_the_env_example():
@@ -138,7 +162,7 @@ def test_ports_line_up_from_gunicorn_to_nginx():
 
 
 def test_health_checks_probe_what_exists():
-    for name in ["db", "redis", *APP_SERVERS, "nginx"]:
+    for name in ["db", "redis", "redis-security", *APP_SERVERS, "nginx"]:
         assert SERVICES[name]["healthcheck"]["test"], name
     for name in APP_SERVERS:
         assert SERVICES[name]["healthcheck"]["test"] == ["CMD", "python", "docker/healthcheck.py"]
@@ -161,6 +185,7 @@ def test_start_order_waits_for_health_and_migrations():
             "migrate": {"condition": "service_completed_successfully"},
             "db": {"condition": "service_healthy"},
             "redis": {"condition": "service_healthy"},
+            "redis-security": {"condition": "service_healthy"},
         }
     assert SERVICES["nginx"]["depends_on"] == {name: {"condition": "service_healthy"} for name in APP_SERVERS}
     # A service waited on as healthy must have a health check to become so.
