@@ -1,14 +1,45 @@
-"""Admin for users and follows."""
+"""Admin for users, their usernames and follows."""
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.http import HttpRequest
 
-from accounts.models import Follow, User
+from accounts import services
+from accounts.models import Follow, User, UsernameClaim
+
+
+class UsernameAvailableMixin(forms.ModelForm):
+    """Refuses a username another account holds or held (``accounts.services``)."""
+
+    def clean_username(self) -> str | None:
+        parent = getattr(super(), "clean_username", None)
+        username = parent() if parent else self.cleaned_data.get("username")
+        account = self.instance if self.instance.pk is not None else None
+        if username and not services.username_available(username, for_user=account):
+            raise forms.ValidationError(
+                User._meta.get_field("username").error_messages["unique"], code="unique"
+            )
+        return username
+
+
+class UserCreationForm(UsernameAvailableMixin, AdminUserCreationForm):
+    pass
+
+
+class UserEditForm(UsernameAvailableMixin, UserChangeForm):
+    pass
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    """Django's user admin plus the public profile fields (``display_name``, ``bio``)."""
+    """Django's user admin plus the public profile fields (``display_name``, ``bio``).
+    Saves go through ``accounts.services``, so a rename here keeps the old name the
+    user's, as everywhere else."""
+
+    form = UserEditForm
+    add_form = UserCreationForm
 
     list_display = ("username", "email", "display_name", "is_staff", "is_active", "date_joined")
     list_filter = ("is_staff", "is_superuser", "is_active", "date_joined")
@@ -23,6 +54,26 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("username", "email", "password1", "password2")}),
     )
+
+    def save_model(self, request: HttpRequest, obj: User, form: forms.ModelForm, change: bool) -> None:
+        services.save_user(user=obj)
+
+
+@admin.register(UsernameClaim)
+class UsernameClaimAdmin(admin.ModelAdmin):
+    """Names accounts hold or held. Deleting one gives the name back to everyone (say, to
+    settle a dispute); the services create them, never staff by hand."""
+
+    list_display = ("name", "user", "created_at")
+    list_select_related = ("user",)
+    search_fields = ("name", "user__username")
+    readonly_fields = ("name", "user", "created_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: UsernameClaim | None = None) -> bool:
+        return False
 
 
 @admin.register(Follow)

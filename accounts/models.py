@@ -1,7 +1,8 @@
-"""Users and follows.
+"""Users, the usernames they hold, and follows.
 
 Usernames and emails are unique case-insensitively, by database constraints on
-``Lower(...)``: ``Alice`` blocks ``alice`` even when two sign-ups race.
+``Lower(...)``: ``Alice`` blocks ``alice`` even when two sign-ups race. A username an
+account has held stays that account's (``UsernameClaim``), so a rename frees it for nobody.
 """
 
 from django.contrib.auth.models import AbstractUser
@@ -87,6 +88,30 @@ class User(AbstractUser):
     @property
     def public_name(self) -> str:
         return self.display_name or self.username
+
+
+class UsernameClaim(models.Model):
+    """A username, case-folded, that belongs to ``user`` for as long as that account exists:
+    one it holds or held before a rename (``accounts.services`` writes them).
+
+    The unique name decides races: a sign-up and a rename that want one name, or a name
+    being released while someone signs up for it, cannot both succeed.
+    """
+
+    name = models.CharField(max_length=150, unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="username_claims")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            # Stored folded, so the unique index on the column compares names ignoring case.
+            models.CheckConstraint(
+                condition=Q(name=Lower("name")), name="accounts_usernameclaim_name_folded"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Follow(models.Model):

@@ -12,10 +12,13 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
+from accounts import services
+from accounts.authentication import user_for_access_token
 from accounts.models import User
 
 USERNAME_TAKEN = "A user with that username already exists."
 EMAIL_TAKEN = "A user with that email already exists."
+TAKEN = {"username": USERNAME_TAKEN, "email": EMAIL_TAKEN}
 
 
 def _email_taken(email: str, exclude_pk: int | None = None) -> bool:
@@ -63,7 +66,7 @@ class RegisterSerializer(serializers.ModelSerializer):
         extra_kwargs = {"username": {"validators": [User.username_validator]}}
 
     def validate_username(self, value: str) -> str:
-        if User.objects.with_username(value).exists():
+        if not services.username_available(value):
             raise serializers.ValidationError(USERNAME_TAKEN)
         return value
 
@@ -83,13 +86,9 @@ class RegisterSerializer(serializers.ModelSerializer):
 
     def create(self, validated_data: dict[str, Any]) -> User:
         try:
-            with transaction.atomic():
-                return User.objects.create_user(**validated_data)
-        except IntegrityError as exc:
-            # A concurrent sign-up won the race for the username or the email.
-            if User.objects.with_username(validated_data["username"]).exists():
-                raise serializers.ValidationError({"username": [USERNAME_TAKEN]}) from exc
-            raise serializers.ValidationError({"email": [EMAIL_TAKEN]}) from exc
+            return services.register(**validated_data)
+        except services.AccountConflict as exc:  # a concurrent request won the race for it
+            raise serializers.ValidationError({exc.field: [TAKEN[exc.field]]}) from exc
 
     def to_representation(self, instance: User) -> dict[str, Any]:
         return PrivateProfileSerializer(instance, context=self.context).data
@@ -202,16 +201,23 @@ class RotatingRefreshSerializer(serializers.Serializer):
         return {"access": str(new.access_token), "refresh": str(new)}
 
 
+class AccessTokenVerifySerializer(serializers.Serializer):
+    """Valid means what the API accepts as credentials (``user_for_access_token``).
+
+    simplejwt's own verify checks only the signature and expiry: it said 200 for refresh
+    tokens and for the tokens of deactivated or deleted users, and 400 for a blacklisted
+    refresh token.
+    """
+
+    token = serializers.CharField(write_only=True)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        user_for_access_token(attrs["token"])
+        return {}
+
+
 class LogoutSerializer(serializers.Serializer):
     refresh = serializers.CharField()
 
     def save(self, **kwargs: Any) -> None:
         _blacklist_once(_parse_refresh(self.validated_data["refresh"]))
-
-
-def revoke_refresh_tokens(user: User) -> int:
-    """Blacklist every outstanding refresh token of ``user``; returns how many."""
-    pending = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
-    rows = [BlacklistedToken(token=token) for token in pending]
-    BlacklistedToken.objects.bulk_create(rows, ignore_conflicts=True)
-    return len(rows)

@@ -15,15 +15,16 @@ from rest_framework_simplejwt import views as jwt_views
 
 from accounts.models import Follow, User
 from accounts.serializers import (
+    AccessTokenVerifySerializer,
     FollowStateSerializer,
     LogoutSerializer,
     PasswordChangeSerializer,
     PrivateProfileSerializer,
     PublicProfileSerializer,
     RegisterSerializer,
-    revoke_refresh_tokens,
 )
-from accounts.throttles import AuthRateThrottle, LoginLockedOut
+from accounts.services import revoke_refresh_tokens
+from accounts.throttles import AuthRateThrottle, LoginLockedOut, LoginRateThrottle
 
 TOKEN_PAIR = inline_serializer(
     "TokenPair", {"access": serializers.CharField(), "refresh": serializers.CharField()}
@@ -45,8 +46,7 @@ class RegisterView(generics.CreateAPIView):
 class TokenObtainView(jwt_views.TokenObtainPairView):
     """Exchange a username (any case) and password for an access and a refresh token."""
 
-    throttle_classes = [AuthRateThrottle]
-    throttle_scope = "token"
+    throttle_classes = [LoginRateThrottle]
 
     def post(self, request: Request, *args, **kwargs) -> Response:
         try:
@@ -68,7 +68,11 @@ class TokenRefreshView(jwt_views.TokenRefreshView):
 
 @extend_schema(tags=["auth"], responses={200: inline_serializer("TokenVerified", {})})
 class TokenVerifyView(jwt_views.TokenVerifyView):
-    """200 ``{}`` for a valid token, 401 otherwise."""
+    """200 ``{}`` for a token the API accepts as credentials: an unexpired access token of
+    an active user. 401 otherwise (a refresh token, a logged-out one, a deactivated or
+    deleted user's token, anything forged or expired)."""
+
+    serializer_class = AccessTokenVerifySerializer
 
 
 @extend_schema(

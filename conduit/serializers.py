@@ -9,11 +9,10 @@ from typing import Any
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
 from rest_framework import serializers
 
+from accounts import services as account_services
 from accounts.models import User
-from accounts.serializers import revoke_refresh_tokens
 from conduit.exceptions import BLANK, TAKEN
 from posts import services
 from posts.models import BODY_MAX_LENGTH, COMMENT_MAX_LENGTH, TITLE_MAX_LENGTH, Comment, Post
@@ -159,7 +158,8 @@ class AccountFieldsMixin(serializers.Serializer):
             User.username_validator(value)
         except DjangoValidationError as exc:
             raise serializers.ValidationError("is invalid") from exc
-        if _taken("username", value, self._instance_pk()):
+        # Also a name another account held before renaming itself (accounts.services).
+        if not account_services.username_available(value, for_user=self.instance):
             raise serializers.ValidationError(TAKEN, code="taken")
         return value
 
@@ -184,21 +184,18 @@ class AccountFieldsMixin(serializers.Serializer):
                 raise serializers.ValidationError({"password": list(exc.messages)}) from exc
         return attrs
 
-    def _conflict(self, attrs: dict[str, Any]) -> serializers.ValidationError:
-        """A concurrent request took the username or the email between validation and save."""
-        field = "username"
-        if "username" not in attrs or not _taken("username", attrs["username"], self._instance_pk()):
-            field = "email"
-        return serializers.ValidationError({field: [serializers.ErrorDetail(TAKEN, code="taken")]})
+
+def _conflict(exc: account_services.AccountConflict) -> serializers.ValidationError:
+    """A concurrent request took the username or the email between validation and save."""
+    return serializers.ValidationError({exc.field: [serializers.ErrorDetail(TAKEN, code="taken")]})
 
 
 class RegistrationSerializer(AccountFieldsMixin):
     def create(self, validated_data: dict[str, Any]) -> User:
         try:
-            with transaction.atomic():
-                return User.objects.create_user(**validated_data)
-        except IntegrityError as exc:
-            raise self._conflict(validated_data) from exc
+            return account_services.register(**validated_data)
+        except account_services.AccountConflict as exc:
+            raise _conflict(exc) from exc
 
 
 class LoginSerializer(serializers.Serializer):
@@ -222,21 +219,10 @@ class UserUpdateSerializer(AccountFieldsMixin):
         return value or None
 
     def update(self, instance: User, validated_data: dict[str, Any]) -> User:
-        password = validated_data.pop("password", None)
-        for field, value in validated_data.items():
-            setattr(instance, field, value)
-        fields = list(validated_data)
         try:
-            with transaction.atomic():
-                if password is not None:
-                    instance.set_password(password)
-                    fields.append("password")
-                    revoke_refresh_tokens(instance)
-                if fields:
-                    instance.save(update_fields=fields)
-        except IntegrityError as exc:
-            raise self._conflict(validated_data) from exc
-        return instance
+            return account_services.update_account(user=instance, **validated_data)
+        except account_services.AccountConflict as exc:
+            raise _conflict(exc) from exc
 
 
 # --- Articles and comments --------------------------------------------------------------------

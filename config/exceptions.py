@@ -2,17 +2,20 @@
 
 from typing import Any
 
-from django.db import InterfaceError, OperationalError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from config.middleware import DATABASE_RETRY_AFTER, DATABASE_UNAVAILABLE
+from config.middleware import DATABASE_RETRY_AFTER, DATABASE_UNAVAILABLE, database_unavailable
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     response = exception_handler(exc, context)
     if response is not None:
+        if response.status_code == 401 and isinstance(response.data, dict) and "detail" in response.data:
+            # simplejwt puts a code, and for a bearer token each token class's reason, beside
+            # the message; the contract's 401 body is the message alone.
+            response.data = {"detail": response.data["detail"]}
         return response
-    if isinstance(exc, (OperationalError, InterfaceError)):
+    if database_unavailable(exc):
         return Response(DATABASE_UNAVAILABLE, status=503, headers={"Retry-After": DATABASE_RETRY_AFTER})
     return None

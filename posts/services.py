@@ -24,18 +24,12 @@ SLUG_MAX_LENGTH = 200
 TAG_MAX_LENGTH = 50
 MAX_TAGS_PER_POST = 20
 SLUG_ATTEMPTS = 8
-# Path segments that sit beside post slugs in some route (RealWorld's /api/articles/feed).
-RESERVED_SLUGS = frozenset({"feed"})
 
 
 def slug_base(text: str, *, fallback: str, max_length: int = SLUG_MAX_LENGTH) -> str:
     """An ASCII slug for text in any script: transliterated, never empty."""
     slug = slugify(anyascii(text))[:max_length].strip("-")
     return slug or fallback
-
-
-def _random_suffix() -> str:
-    return secrets.token_hex(3)
 
 
 def normalise_tag_names(names: Iterable[str]) -> dict[str, str]:
@@ -62,22 +56,31 @@ def set_tags(*, post: Post, names: Iterable[str]) -> None:
     post.tags.set(Tag.objects.filter(Q(slug__in=wanted) | Q(name__in=wanted.values())))
 
 
+def _slug_candidate(base: str) -> str:
+    return f"{base[: SLUG_MAX_LENGTH - 7]}-{secrets.token_hex(3)}"
+
+
 def save_with_unique_slug(post: Post) -> None:
-    """Save a new post under a free slug made from its title, retrying on a race."""
+    """Save a new post under a free slug: its title's with a random suffix, retrying on a
+    collision or a race.
+
+    Always a suffix, never the bare title when it happens to be free: whether it was free
+    told the caller that a post they cannot see (someone's draft or scheduled post) has
+    that title (issue 12, finding 7). A suffix that collides anyway (one chance in 16.7
+    million per post with that title) is drawn again, which the caller cannot tell. With
+    a suffix a slug is also never a word that sits beside slugs in a route (RealWorld's
+    ``/api/articles/feed``).
+    """
     base = slug_base(post.title, fallback="post")
-    candidate = base
-    if candidate in RESERVED_SLUGS or Post.objects.filter(slug=candidate).exists():
-        candidate = f"{base[: SLUG_MAX_LENGTH - 7]}-{_random_suffix()}"
     for _attempt in range(SLUG_ATTEMPTS):
-        post.slug = candidate
+        post.slug = _slug_candidate(base)
         try:
             with transaction.atomic():
                 post.save()
             return
         except IntegrityError:
-            if not Post.objects.filter(slug=candidate).exists():
+            if not Post.objects.filter(slug=post.slug).exists():
                 raise  # some other constraint failed
-            candidate = f"{base[: SLUG_MAX_LENGTH - 7]}-{_random_suffix()}"
     raise IntegrityError("Could not find a free slug.")
 
 

@@ -9,8 +9,6 @@ so no script on the page (injected or ours) can read a credential and carry it o
 API accepts the session (DRF's SessionAuthentication, which enforces CSRF). See README.
 """
 
-import json
-from types import SimpleNamespace
 from typing import Any
 
 from django.contrib.auth import login, logout
@@ -29,7 +27,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from rest_framework.request import Request
 
 from accounts.models import Follow, User
-from accounts.throttles import AuthRateThrottle
+from accounts.throttles import login_budget_wait, login_throttled_detail
+from config import parsers
 from config.pagination import KnownCountPaginator
 from posts import caching
 from posts.filters import PostSearchFilter
@@ -175,21 +174,24 @@ def login_view(request: HttpRequest) -> HttpResponse:
     """Session login. Works as a plain form without JavaScript; with it, the page's script
     posts the same form and gets JSON (``{"next": url}`` or field errors) back.
 
-    Throttled like the API's token endpoint, so it is no way around that limit.
+    Each POST spends the client address's login budget, the one the API's token
+    endpoint, Conduit's login and the admin's spend too, so it is no way around it.
     """
     next_url = _safe_next(request, reverse("web:me"))
     form = AuthenticationForm(request)
     status = 200
     if request.method == "POST":
-        throttle = AuthRateThrottle()
-        if not throttle.allow_request(Request(request), SimpleNamespace(throttle_scope="session-login")):
-            wait = int(throttle.wait() or 60)
-            message = f"Too many attempts. Try again in {wait} seconds."
+        wait = login_budget_wait(request)
+        if wait is not None:
+            message = login_throttled_detail(wait)
             if _wants_json(request):
                 response = JsonResponse({"detail": message}, status=429)
             else:
-                form.add_error(None, message)
-                response = render(request, "web/login.html", {"form": form, "next": next_url}, status=429)
+                # The form as it was typed, unvalidated: validating it would try the
+                # password, which the budget just refused.
+                form = AuthenticationForm(request, initial={"username": request.POST.get("username", "")})
+                context = {"form": form, "next": next_url, "refusal": message}
+                response = render(request, "web/login.html", context, status=429)
             response["Retry-After"] = str(wait)
             return response
         form = AuthenticationForm(request, data=request.POST)
@@ -246,9 +248,10 @@ def preview(request: HttpRequest) -> JsonResponse:
     if not request.user.is_authenticated:
         return JsonResponse({"detail": "Log in to preview."}, status=401)
     try:
-        payload: Any = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deeply
-        return JsonResponse({"detail": 'Send JSON: {"body": "..."}.'}, status=400)
+        # The API's checks: a lone surrogate would reach the renderer, which cannot encode it.
+        payload: Any = parsers.loads(request.body or b"{}")
+    except ValueError as exc:  # also invalid UTF-8, and JSON nested too deeply
+        return JsonResponse({"detail": f'Send JSON: {{"body": "..."}}. {exc}'}, status=400)
     body = payload.get("body") if isinstance(payload, dict) else None
     if not isinstance(body, str):
         return JsonResponse({"body": ["This field is required."]}, status=400)

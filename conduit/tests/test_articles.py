@@ -1,5 +1,7 @@
 """Articles are our posts, favorites our likes, the feed our feed: through the RealWorld API."""
 
+import re
+
 import pytest
 
 from accounts.tests.factories import FollowFactory, UserFactory
@@ -59,6 +61,17 @@ def test_duplicate_titles_get_distinct_slugs(author_conduit):
     second = create(author_conduit).json()["article"]["slug"]
 
     assert first != second
+
+
+def test_a_new_slug_says_nothing_about_a_draft_the_caller_cannot_see(author_conduit, other_user):
+    PostFactory(author=other_user, title="Alice draft zebra", slug="alice-draft-zebra", draft=True)
+
+    same_title = create(author_conduit, title="Alice draft zebra").json()["article"]["slug"]
+    unused_title = create(author_conduit, title="Unused title zebra").json()["article"]["slug"]
+
+    # Both the title's slug with a random suffix: a bare slug told that no post had the title.
+    assert re.fullmatch(r"alice-draft-zebra-[0-9a-f]{6}", same_title), same_title
+    assert re.fullmatch(r"unused-title-zebra-[0-9a-f]{6}", unused_title), unused_title
 
 
 @pytest.mark.parametrize("field", ["title", "description", "body"])

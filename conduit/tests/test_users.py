@@ -2,7 +2,7 @@
 
 import pytest
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from accounts.models import Follow, User
 from accounts.tests.factories import PASSWORD, UserFactory
@@ -142,6 +142,17 @@ def test_current_user_needs_a_valid_token(anon_client):
     assert missing.json() == {"errors": {"token": ["is missing"]}}
     assert invalid.status_code == 401
     assert invalid.json() == {"errors": {"token": ["is invalid"]}}
+
+
+@pytest.mark.parametrize("user_id", ["abc", [3], {"id": 1}, "1 OR 1=1", 10**30])
+def test_a_signed_token_whose_user_id_is_no_id_is_401_not_500(author, anon_client, user_id):
+    token = AccessToken.for_user(author)
+    token["user_id"] = user_id  # signed with the server's key: only the claim is wrong
+
+    response = anon_client.get("/api/user", HTTP_AUTHORIZATION=f"Token {token}")
+
+    assert response.status_code == 401
+    assert response.json() == {"errors": {"token": ["is invalid"]}}
 
 
 def test_update_bio_and_image_blank_or_null_clear_them(author):

@@ -1,9 +1,11 @@
 """Probes, JSON errors under /api/, request limits, docs and admin."""
 
+import re
+from html import unescape
 from unittest import mock
 
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, connection, transaction
 from django.test import Client
 
 pytestmark = pytest.mark.django_db
@@ -80,6 +82,24 @@ class TestJsonErrors:
         assert response.status_code == 503
         assert response["Retry-After"]
 
+    def test_a_query_the_database_refuses_is_a_500_not_database_unavailable(self, author):
+        # A genuine OperationalError that is no outage: a program limit on PostgreSQL, a
+        # missing table on SQLite. Retrying would fail again, so "retry later" would be a lie.
+        def refused_query(*args, **kwargs):
+            with transaction.atomic(), connection.cursor() as cursor:
+                if connection.vendor == "postgresql":
+                    cursor.execute("SELECT array_fill(0, ARRAY[200000000])")
+                else:
+                    cursor.execute("SELECT * FROM no_such_table")
+
+        client = Client(raise_request_exception=False)
+        client.force_login(author)
+        with mock.patch("accounts.views.MeView.get_object", side_effect=refused_query):
+            response = client.get("/api/v1/auth/me/")
+        assert response.status_code == 500
+        assert response.json() == {"detail": "A server error occurred."}
+        assert "Retry-After" not in response
+
     def test_html_404_outside_api(self, client):
         response = client.get("/no-such-page/")
         assert response.status_code == 404
@@ -103,6 +123,43 @@ class TestDocs:
         assert "cdn" not in html.lower() and "googleapis" not in html
         assert "/static/drf_spectacular_sidecar/" in html
         assert "unsafe-inline" not in response["Content-Security-Policy"].split("script-src")[1].split(";")[0]
+
+    @pytest.mark.parametrize(
+        ("path", "accept"),
+        [
+            ("/api/v1/docs/?format=x", "text/html"),
+            ("/api/v1/redoc/?format=json", "text/html"),
+            ("/api/v1/docs/", "application/json"),
+            ("/api/v1/redoc/", "application/xml"),
+        ],
+    )
+    def test_docs_pages_ignore_a_format_or_accept_they_cannot_serve(self, client, path, accept):
+        # An HTML page has one representation: like any parameter it does not know, a
+        # format it cannot serve is ignored, not answered with an HTML 404 or 406 page.
+        response = client.get(path, HTTP_ACCEPT=accept)
+        assert response.status_code == 200
+        assert response["Content-Type"].startswith("text/html")
+        html = response.content.decode()
+        assert "/static/drf_spectacular_sidecar/" in html
+        # Swagger UI loads its settings from its own URL plus ?script=: that works too.
+        for script in re.findall(r'<script src="([^"]*script=[^"]*)"', html):
+            assert client.get(unescape(script), HTTP_ACCEPT=accept).status_code == 200
+
+    @pytest.mark.parametrize(
+        ("method", "path", "accept", "status"),
+        [
+            ("get", "/api/v1/schema/?format=x", "*/*", 404),
+            ("get", "/api/v1/schema/", "application/xml", 406),
+            ("post", "/api/v1/schema/", "*/*", 405),
+            ("post", "/api/v1/docs/", "*/*", 405),
+            ("post", "/api/v1/redoc/", "text/html", 405),
+        ],
+    )
+    def test_schema_and_docs_errors_are_json(self, client, method, path, accept, status):
+        response = getattr(client, method)(path, HTTP_ACCEPT=accept)
+        assert response.status_code == status
+        assert response["Content-Type"].startswith("application/json")
+        assert list(response.json()) == ["detail"]
 
     def test_browsable_api_root(self, client):
         response = client.get("/api/v1/", HTTP_ACCEPT="text/html")

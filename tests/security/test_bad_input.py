@@ -9,8 +9,11 @@ import json
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import Client
 
 from accounts.models import Follow
+from conduit.tests.conftest import token_client
+from conftest import client_for
 from posts.models import Category, Comment, Like, Post, Tag
 from posts.tests.factories import CategoryFactory, CommentFactory, PostFactory
 
@@ -316,4 +319,148 @@ def test_non_json_bodies_are_415(world, author_client):
     for content_type in ("text/plain", "application/xml", "multipart/form-data; boundary=x"):
         response = author_client.post(POSTS, data=b"title=a&body=b", content_type=content_type)
         assert_refused(response, 415)
+    assert counts() == before
+
+
+# A quoted cookie value may carry octal escapes, which Python's cookie parser decodes: this
+# is what `curl -H 'Cookie: sessionid="abcdefgh\000ijklmnop"'` sends. No session has such a
+# key; looking it up was a 500 on PostgreSQL, which refuses a NUL in a query.
+BAD_SESSION_COOKIES = [
+    '"abcdefgh\\000ijklmnop"',
+    '"\\000\\000\\000\\000\\000\\000\\000\\000"',
+    '"abcdefgh\\377ijklmnop"',
+    "x" * 4000,
+]
+
+
+@pytest.mark.parametrize("cookie", BAD_SESSION_COOKIES, ids=["nul", "only-nuls", "octal-377", "4000-chars"])
+@pytest.mark.parametrize(
+    ("url", "status"), [("/", 200), ("/api/v1/posts/", 200), ("/api/v1/auth/me/", 401), ("/admin/", 302)]
+)
+def test_a_session_cookie_that_is_no_session_key_is_no_session_not_a_500(world, cookie, url, status):
+    client = Client(raise_request_exception=False)
+    client.cookies.load(f"sessionid={cookie}")
+    assert client.cookies["sessionid"].value, "the cookie reached the client as sent"
+    response = client.get(url)
+    assert response.status_code == status, (response.status_code, response.content[:200])
+
+
+def test_a_bad_session_cookie_does_not_hide_a_valid_token(world, author):
+    client = client_for(author)
+    client.cookies.load('sessionid="abcdefgh\\000ijklmnop"')
+    response = client.get("/api/v1/auth/me/")
+    assert response.status_code == 200 and response.json()["username"] == "author"
+
+
+# JSON's "\ud800" escape decodes to half a surrogate pair: a str that is no text. Nothing
+# can encode it (PostgreSQL, nh3, the JSON renderer), so it is refused with the body.
+LONE = "\ud800"
+SURROGATE_BODIES = [
+    ("post", POSTS, {"title": "a", "body": "b", "status": LONE}),  # echoed in the error: a 500
+    ("post", POSTS, {"title": "a", "body": "b", "category": LONE}),
+    ("post", POSTS, {"title": f"a{LONE}", "body": "b"}),
+    ("post", POSTS, {"title": "a", "body": "b", "tags": ["ok", "\udfff"]}),
+    ("post", POSTS, {"title": "a", "body": "b", LONE: "a key"}),
+    ("put", "/api/v1/posts/public/", {"title": "a", "body": f"b{LONE}"}),
+    ("post", "/api/v1/posts/public/comments/", {"body": LONE}),
+    ("patch", "/api/v1/auth/me/", {"bio": LONE}),
+]
+ANON_SURROGATE_BODIES = [
+    (REGISTER, {**SIGN_UP, "display_name": LONE}),
+    (REGISTER, {**SIGN_UP, "username": f"a{LONE}"}),
+    ("/api/v1/auth/token/", {"username": LONE, "password": "x"}),
+]
+CONDUIT_SURROGATE_BODIES = [
+    ("post", "/api/articles", {"article": {"title": LONE, "description": "d", "body": "b"}}),
+    (
+        "post",
+        "/api/articles",
+        {"article": {"title": "t", "description": "d", "body": "b", "tagList": [LONE]}},
+    ),
+    ("post", "/api/articles/public/comments", {"comment": {"body": LONE}}),
+    ("put", "/api/user", {"user": {"bio": LONE}}),
+    (
+        "post",
+        "/api/users",
+        {"user": {"username": "s", "email": "s@example.com", "password": f"pass{LONE}word"}},
+    ),
+]
+
+
+def as_json(body: dict) -> str:
+    return json.dumps(body)  # escapes the surrogate as \ud800, as a browser's JSON.stringify does
+
+
+@pytest.mark.parametrize(("method", "url", "body"), SURROGATE_BODIES)
+def test_lone_surrogate_in_a_body_is_400(world, author_client, method, url, body):
+    before = counts()
+    response = getattr(author_client, method)(url, as_json(body), content_type="application/json")
+    assert_refused(response, 400)
+    assert counts() == before
+
+
+@pytest.mark.parametrize(("url", "body"), ANON_SURROGATE_BODIES)
+def test_lone_surrogate_in_an_auth_body_is_400(world, anon_client, url, body):
+    before = counts()
+    assert_refused(anon_client.post(url, as_json(body), content_type="application/json"), 400)
+    assert counts() == before
+
+
+@pytest.mark.parametrize(("method", "url", "body"), CONDUIT_SURROGATE_BODIES)
+def test_lone_surrogate_in_a_conduit_body_is_422(world, author, method, url, body):
+    before = counts()
+    client = token_client(author) if url != "/api/users" else token_client()
+    response = getattr(client, method)(url, as_json(body), content_type="application/json")
+    assert response.status_code == 422, (response.status_code, response.content[:200])
+    assert "errors" in response.json()
+    assert counts() == before
+
+
+def test_lone_surrogate_in_a_markdown_preview_is_400(world, author):
+    client = Client(raise_request_exception=False)
+    client.force_login(author)
+    for body in ({"body": LONE}, {"body": f"*a* {LONE} b"}, {"body": "ok", "other": LONE}):
+        response = client.post("/markdown-preview/", as_json(body), content_type="application/json")
+        assert response.status_code == 400, (body, response.status_code)
+        assert "detail" in response.json()
+    ok = client.post(
+        "/markdown-preview/", as_json({"body": "a \U0001f600 *b*"}), content_type="application/json"
+    )
+    assert ok.status_code == 200 and "\U0001f600" in ok.json()["html"]
+
+
+# Surrogates encoded as UTF-8 bytes (%ED%A0%80) in a URL or a form are not UTF-8: Django
+# decodes them as U+FFFD replacement characters, which are text.
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/?search=%ED%A0%80",
+        "/?tag=%ED%A0%80&page=%ED%A0%80",
+        "/api/v1/posts/?search=%ED%A0%80&author=%ED%A0%80&tag=%ED%A0%80&category=%ED%A0%80",
+        "/api/v1/posts/?ordering=%ED%A0%80&published_after=%ED%A0%80",
+        "/api/articles?tag=%ED%A0%80&author=%ED%A0%80&favorited=%ED%A0%80",
+        "/api/v1/users/%ED%A0%80/",
+        "/api/profiles/%ED%A0%80",
+        "/posts/%ED%A0%80/",
+        "/authors/%ED%A0%80/",
+        "/tags/%ED%A0%80/",
+    ],
+)
+def test_surrogate_bytes_in_a_url_are_not_a_server_error(world, url):
+    response = Client(raise_request_exception=False).get(url)
+    assert response.status_code < 500, (url, response.status_code)
+
+
+def test_surrogate_bytes_in_an_admin_form_are_not_a_server_error(world, staff_user, author):
+    staff_user.is_superuser = True
+    staff_user.save()
+    client = Client(raise_request_exception=False)
+    client.force_login(staff_user)
+    before = counts()
+    response = client.post(
+        f"/admin/accounts/user/{author.pk}/change/",
+        "username=a%ED%A0%80&email=author%40example.com&bio=%ED%A0%80",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 200  # the form again, with the username refused
     assert counts() == before
