@@ -6,6 +6,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.template import loader
 
 logger = logging.getLogger("django.request")
 
@@ -64,10 +65,11 @@ class NullByteMiddleware:
 
 
 class ApiExceptionMiddleware:
-    """Answer unhandled exceptions under /api/ with JSON, even when DEBUG is on.
+    """Answer unhandled exceptions under /api/ with JSON, even when DEBUG is on, and a
+    database that cannot serve now with a 503 everywhere.
 
-    A database that cannot be reached is a 503 (retry later), anything else a 500
-    without a traceback; both are logged with the traceback.
+    A database that cannot be reached is a 503 (retry later, see ``database_unavailable``),
+    anything else a 500 without a traceback; both are logged with the traceback.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -78,16 +80,62 @@ class ApiExceptionMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not is_api_request(request):
+            if database_unavailable(exception):
+                # A page too: "try again shortly" is the truth (the statement timeout
+                # cancelled a runaway query, or the database is restarting), not a 500.
+                logger.error("Database unavailable: %s %s", request.method, request.path, exc_info=exception)
+                return database_unavailable_page()
             return None
-        if isinstance(exception, (OperationalError, InterfaceError)):
+        if database_unavailable(exception):
             logger.error("Database unavailable: %s %s", request.method, request.path, exc_info=exception)
             return database_unavailable_response()
         logger.error("Internal Server Error: %s", request.path, exc_info=exception)
         return JsonResponse({"detail": "A server error occurred."}, status=500)
 
 
+# SQLSTATE classes of a server that cannot serve now: connection exception, insufficient
+# resources (too many connections, disk full), operator intervention (shutting down,
+# starting up, query cancelled), system error. The rest of what psycopg calls an
+# OperationalError is a query refused for what it asked (a program limit exceeded, a
+# deadlock, a lock not available): retrying it later would fail again, so it is a 500.
+_UNAVAILABLE_SQLSTATE_CLASSES = frozenset({"08", "53", "57", "58"})
+# SQLite's equivalents: the file is busy, locked, unreadable or full.
+_UNAVAILABLE_SQLITE_ERRORS = (
+    "SQLITE_BUSY",
+    "SQLITE_LOCKED",
+    "SQLITE_CANTOPEN",
+    "SQLITE_IOERR",
+    "SQLITE_FULL",
+)
+
+
+def database_unavailable(exception: BaseException) -> bool:
+    """Whether ``exception`` says the database cannot be reached or cannot serve now, so
+    that a 503 "retry later" is the truth; any other database error is a bug or input that
+    got through (a 500)."""
+    if isinstance(exception, InterfaceError):
+        return True
+    if not isinstance(exception, OperationalError):
+        return False
+    cause = exception.__cause__
+    sqlstate = getattr(cause, "sqlstate", None)  # psycopg: the server's error code
+    if sqlstate:
+        return sqlstate[:2] in _UNAVAILABLE_SQLSTATE_CLASSES
+    sqlite_error = getattr(cause, "sqlite_errorname", None)
+    if sqlite_error:
+        return sqlite_error.startswith(_UNAVAILABLE_SQLITE_ERRORS)
+    # No code from the server: the driver's own (no connection, or it broke).
+    return True
+
+
 DATABASE_UNAVAILABLE = {"detail": "The service is temporarily unavailable."}
 DATABASE_RETRY_AFTER = "5"  # seconds: about how long a PostgreSQL restart takes
+
+
+def database_unavailable_page() -> HttpResponse:
+    # Rendered without a request context: its processors would query the database.
+    page = loader.render_to_string("503.html")
+    return HttpResponse(page, status=503, headers={"Retry-After": DATABASE_RETRY_AFTER})
 
 
 def database_unavailable_response() -> JsonResponse:

@@ -17,6 +17,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    TextField,
     Value,
     When,
 )
@@ -30,9 +31,9 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from config.pagination import Head, with_head
+from posts import search
 from posts.models import Post
 
-SEARCH_CONFIG = "english"
 # Matches ranked by relevance in a search, newest first (see PostSearchFilter).
 RANKED_MATCHES = 1000
 
@@ -181,7 +182,7 @@ class PostSearchFilter(BaseFilterBackend):
     """
 
     search_param = "search"
-    max_length = 200
+    max_length = search.MAX_SEARCH_LENGTH
 
     def filter_queryset(self, request: Request, queryset: QuerySet, view: APIView) -> QuerySet:
         term = request.query_params.get(self.search_param, "").strip()[: self.max_length]
@@ -190,8 +191,17 @@ class PostSearchFilter(BaseFilterBackend):
         # Only a valid ordering overrides relevance: unknown keys are ignored, as elsewhere.
         ordered_by_client = PostOrderingFilter().get_valid_ordering_requested(request, queryset, view)
         if connection.vendor == "postgresql":
-            query = SearchQuery(term, search_type="websearch", config=SEARCH_CONFIG)
-            queryset = queryset.filter(search_vector=query)
+            parsed = search.parse(term)
+            query = search.match_query(parsed)
+            if query is None or not parsed.looks_for_something:
+                return queryset.none()
+            # Stop words drop out of a query ("the -dog" is only "-dog"): PostgreSQL's
+            # querytree() says "T" when what remains cannot use the index, and as it only
+            # depends on the term, the planner settles it before any row is read.
+            indexable = Func(query, function="querytree", output_field=TextField())
+            queryset = queryset.filter(search_vector=query).alias(search_indexable=indexable)
+            queryset = queryset.exclude(search_indexable="T")
+            query = search.rank_query(parsed)
             if not ordered_by_client:
                 newest = queryset.order_by("-published_at", "-id").values("pk")[:RANKED_MATCHES]
                 ranked = queryset.annotate(rank=self._bounded_rank(newest, query))
@@ -246,7 +256,13 @@ class PostSearchFilter(BaseFilterBackend):
                 "description": "Full-text search over title, excerpt and body; results by relevance "
                 "unless `ordering` is given (when a search matches more than 1,000 posts, the newest "
                 "1,000 come by relevance, then the older ones newest first; none is left out). The "
-                "ranking and `count` are kept in a cache until the next post write.",
+                "ranking and `count` are kept in a cache until the next post write. Syntax (as web "
+                'search engines): words must all appear, `"a phrase"` in that order, `or` between '
+                'alternatives, `-word` or `-"a phrase"` must not appear. At most '
+                f"{search.MAX_SEARCH_WORDS} words count (the rest is ignored), and every alternative needs a "
+                "word to look for: a search of only negations (`-draft`, `cat or -dog`) matches "
+                "nothing. At most 200 characters. On SQLite (development) the term is matched as "
+                "plain text.",
                 "schema": {"type": "string"},
             }
         ]

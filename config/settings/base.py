@@ -11,6 +11,7 @@ import environ
 from csp.constants import NONE, SELF
 
 from config.logging import logging_config
+from config.secret_key import DEVELOPMENT_SECRET_KEY
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -19,8 +20,9 @@ env = environ.Env()
 # --- Core -----------------------------------------------------------------------------
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-# Development default only; production.py demands a real one.
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="django-insecure-local-development-key-change-me-0123456789")
+# The development key signs only while DEBUG is on: local.py and production.py refuse it,
+# and any other guessable key, otherwise (config/secret_key.py).
+SECRET_KEY = env("DJANGO_SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -39,7 +41,7 @@ SITE_NAME = env("DJANGO_SITE_NAME", default="The Django Blog")
 # --- Applications ---------------------------------------------------------------------
 
 DJANGO_APPS = [
-    "django.contrib.admin",
+    "config.apps.AdminConfig",  # django.contrib.admin, its login throttled (config/admin.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -113,6 +115,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # Fail fast when the database is down instead of holding a worker.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
+    # A runaway query is cancelled after this many milliseconds (a 503, never a stuck
+    # worker). Sent when the connection opens: no query of its own. manage.py sets 0 (no
+    # limit) unless told otherwise: migrations, seeding and operators' commands may run long.
+    DATABASE_STATEMENT_TIMEOUT_MS = env.int("DJANGO_DB_STATEMENT_TIMEOUT_MS", default=5000)
+    if DATABASE_STATEMENT_TIMEOUT_MS > 0:
+        DATABASES["default"]["OPTIONS"]["options"] = f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}"
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and IMMEDIATE transactions let the dev server take concurrent writes
     # without "database is locked" errors.
@@ -137,6 +145,21 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Security state (throttle counters, and login failures when in a cache) has an alias of
+# its own: the response cache above can fill its Redis with anyone's requests, and a
+# full Redis that evicts (compose: allkeys-lru) would drop a lockout to make room. So
+# SECURITY_REDIS_URL names a Redis that never evicts (compose runs one, noeviction);
+# without it, login failures stay in the database and only the throttle counters share
+# REDIS_URL's Redis (see docs/security.md, issue 12 finding 4).
+SECURITY_REDIS_URL = env("SECURITY_REDIS_URL", default="")
+if SECURITY_REDIS_URL or REDIS_URL:
+    CACHES["security"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": SECURITY_REDIS_URL or REDIS_URL,
+        "KEY_PREFIX": "blog-security",
+    }
+else:
+    CACHES["security"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "security"}
 # Anonymous post list and detail responses from the cache, invalidated by every write
 # (posts.caching). Only with a cache every process shares; DJANGO_RESPONSE_CACHE overrides.
 POSTS_RESPONSE_CACHE = env.bool("DJANGO_RESPONSE_CACHE", default=bool(REDIS_URL))
@@ -158,25 +181,28 @@ AUTH_PASSWORD_VALIDATORS = [
 # Axes first: it refuses a locked-out login before the password is even checked.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 
-# Brute force. Per account, django-axes: failed logins are counted per username (any
-# case), and reaching the limit locks that account's logins out for the cool-off. Per
-# address, the token endpoints' throttle (AUTH_THROTTLE_RATE) bounds every attempt,
-# failed or not. An axes lockout per address is deliberately not used: every client
-# behind one NAT, proxy or test runner shares an address, and ten typos among them would
-# lock all of them out for the whole cool-off.
-# With Redis the counts are shared by every process through the cache; otherwise they
-# live in the database, which every process shares too.
+# Brute force. Per account and address, django-axes: failed logins are counted per
+# username (any case) and client address together; reaching the limit locks that
+# account's logins from that address for the cool-off. Locking the account alone let
+# anyone who knew a username lock its owner out (issue 12, finding 3); locking the
+# address alone would lock out everyone behind one NAT or proxy for a few typos. Per
+# address, every way to log in (token, /login/, Conduit, the admin) spends one budget,
+# AUTH_THROTTLE_RATE (accounts.throttles.LoginRateThrottle), which bounds a spray across
+# accounts. Nothing locks an account for every address: that is the weapon; see
+# docs/security.md for what this leaves to a distributed guesser.
+# Failures live in the "security" cache with SECURITY_REDIS_URL, otherwise in the
+# database: either is shared by every process, and neither evicts them.
 AXES_FAILURE_LIMIT = env.int("DJANGO_LOGIN_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("DJANGO_LOGIN_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = ["username"]
-# axes warns that username-only lockouts let an attacker rotate addresses; that is what the
-# per-address throttle above is for (see docs/security.md).
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_CALLABLE = "accounts.throttles.axes_username"
 AXES_CLIENT_IP_CALLABLE = "accounts.throttles.axes_client_ip"
 AXES_LOCKOUT_CALLABLE = "accounts.throttles.lockout_response"
+AXES_CACHE = "security"
 AXES_HANDLER = (
-    "axes.handlers.cache.AxesCacheHandler" if REDIS_URL else "axes.handlers.database.AxesDatabaseHandler"
+    "axes.handlers.cache.AxesCacheHandler"
+    if SECURITY_REDIS_URL
+    else "axes.handlers.database.AxesDatabaseHandler"
 )
 AXES_DISABLE_ACCESS_LOG = True  # successful logins need no row each
 
@@ -197,6 +223,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 APPEND_SLASH = True
 # JSON under /api/ (an HTML page elsewhere), like every other error there.
 CSRF_FAILURE_VIEW = "config.views.csrf_failure"
+# Database sessions; a cookie that is no possible session key (a NUL, which PostgreSQL
+# refuses in the lookup) is no session rather than a 500.
+SESSION_ENGINE = "config.sessions"
 
 # --- Security headers (every environment) -----------------------------------------------
 
