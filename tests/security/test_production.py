@@ -61,20 +61,19 @@ def production_settings(production, settings):
     return settings
 
 
+def run_python(args: list[str], env: dict[str, str], *, check: bool = False) -> subprocess.CompletedProcess:
+    """Python with ``args`` in a fresh process at the repository's root, with only ``env``."""
+    return subprocess.run(  # noqa: S603 (the test's own arguments)
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=check
+    )
+
+
 def test_check_deploy_is_clean_at_warning_level():
     env = {**os.environ, **PRODUCTION_ENV, "DJANGO_SETTINGS_MODULE": "config.settings.production"}
     # Test-run leftovers (the browser tests' live server sets DJANGO_ALLOW_ASYNC_UNSAFE).
     for name in ("DJANGO_SECURE_SSL_REDIRECT", "DJANGO_ALLOW_ASYNC_UNSAFE", "DJANGO_DEBUG"):
         env.pop(name, None)
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_python(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
@@ -97,16 +96,8 @@ def example_secret_key() -> str:
 def development_secret_key() -> str:
     """The key the settings fall back on when DJANGO_SECRET_KEY is not set."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_SECRET_KEY")}
-    result = subprocess.run(
-        [sys.executable, "-c", "from config.settings import base; print(base.SECRET_KEY)"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return result.stdout.strip()
+    code = "from config.settings import base; print(base.SECRET_KEY)"
+    return run_python(["-c", code], env, check=True).stdout.strip()
 
 
 def start_production(monkeypatch, key: str, fallbacks: str = "") -> None:
@@ -190,15 +181,7 @@ def test_a_server_with_debug_off_refuses_to_start_with_a_published_key(settings_
         env["DJANGO_SETTINGS_MODULE"] = settings_module
     if key != "unset":
         env["DJANGO_SECRET_KEY"] = example_secret_key()
-    result = subprocess.run(
-        [sys.executable, "-c", "import config.wsgi"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_python(["-c", "import config.wsgi"], env)
     assert result.returncode != 0, "the server started"
     assert "ImproperlyConfigured" in result.stderr and "DJANGO_SECRET_KEY" in result.stderr
 
@@ -206,15 +189,7 @@ def test_a_server_with_debug_off_refuses_to_start_with_a_published_key(settings_
 def test_local_development_with_debug_on_needs_no_key():
     # What `make run` relies on: runserver with the local settings and nothing configured.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))}
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_python(["manage.py", "check"], env)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
