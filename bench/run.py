@@ -409,6 +409,9 @@ def server_env(database_url: str, redis_url: str | None) -> dict[str, str]:
         DJANGO_SECRET_KEY=SECRET_KEY,
         DATABASE_URL=database_url,
         DJANGO_LOG_LEVEL="WARNING",
+        # The icontains reference reads every post, for seconds at 100,000: it is measured,
+        # not cancelled by the production statement timeout (which answers a 503).
+        DJANGO_DB_STATEMENT_TIMEOUT_MS="60000",
     )
     if redis_url:
         env.update(REDIS_URL=redis_url, DJANGO_RESPONSE_CACHE="true")
