@@ -4,13 +4,10 @@ from typing import Any
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
 from rest_framework import serializers
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
-from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
-from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts import services
 from accounts.authentication import user_for_access_token
@@ -19,13 +16,6 @@ from accounts.models import User
 USERNAME_TAKEN = "A user with that username already exists."
 EMAIL_TAKEN = "A user with that email already exists."
 TAKEN = {"username": USERNAME_TAKEN, "email": EMAIL_TAKEN}
-
-
-def _email_taken(email: str, exclude_pk: int | None = None) -> bool:
-    users = User.objects.with_email(email)
-    if exclude_pk is not None:
-        users = users.exclude(pk=exclude_pk)
-    return users.exists()
 
 
 class PrivateProfileSerializer(serializers.ModelSerializer):
@@ -40,17 +30,15 @@ class PrivateProfileSerializer(serializers.ModelSerializer):
 
     def validate_email(self, value: str) -> str:
         value = User.objects.normalize_email(value)
-        if _email_taken(value, exclude_pk=self.instance.pk if self.instance else None):
+        if not services.email_available(value, for_user=self.instance):
             raise serializers.ValidationError(EMAIL_TAKEN)
         return value
 
     def update(self, instance: User, validated_data: dict[str, Any]) -> User:
         try:
-            with transaction.atomic():
-                return super().update(instance, validated_data)
-        except IntegrityError as exc:
-            # Another request took the email between validation and save.
-            raise serializers.ValidationError({"email": [EMAIL_TAKEN]}) from exc
+            return services.update_account(user=instance, **validated_data)
+        except services.AccountConflict as exc:  # taken between validation and save
+            raise serializers.ValidationError({exc.field: [TAKEN[exc.field]]}) from exc
 
 
 class RegisterSerializer(serializers.ModelSerializer):
@@ -72,7 +60,7 @@ class RegisterSerializer(serializers.ModelSerializer):
 
     def validate_email(self, value: str) -> str:
         value = User.objects.normalize_email(value)
-        if _email_taken(value):
+        if not services.email_available(value):
             raise serializers.ValidationError(EMAIL_TAKEN)
         return value
 
@@ -139,30 +127,11 @@ class PasswordChangeSerializer(serializers.Serializer):
         return value
 
 
-def _blacklist_once(token: RefreshToken) -> None:
-    """Blacklist ``token``; raise InvalidToken unless this call is the one that did it.
-
-    The unique constraint on the blacklist decides races: when one refresh token is sent
-    several times at once, exactly one request creates the row and the others fail.
-    """
-    jti = token.payload.get(jwt_settings.JTI_CLAIM)
-    if not jti:
-        raise InvalidToken("Token has no id.")
+def _spend(token: RefreshToken) -> None:
     try:
-        with transaction.atomic():
-            outstanding, _ = OutstandingToken.objects.get_or_create(
-                jti=jti,
-                defaults={
-                    "user_id": token.payload.get(jwt_settings.USER_ID_CLAIM),
-                    "token": str(token),
-                    "expires_at": datetime_from_epoch(token.payload["exp"]),
-                },
-            )
-            _, created = BlacklistedToken.objects.get_or_create(token=outstanding)
-    except IntegrityError as exc:
-        raise InvalidToken("Token is blacklisted.") from exc
-    if not created:
-        raise InvalidToken("Token is blacklisted.")
+        services.spend_refresh_token(token=token)
+    except services.RefreshTokenSpent as exc:
+        raise InvalidToken(str(exc)) from exc
 
 
 def _active_user_for(token: RefreshToken) -> User:
@@ -187,7 +156,7 @@ class RotatingRefreshSerializer(serializers.Serializer):
     """Refresh with rotation: the given refresh token dies, a new pair is returned.
 
     Unlike simplejwt's own serializer this is safe under concurrency (see
-    ``_blacklist_once``) and answers 401, not 500, for a deleted user.
+    ``accounts.services.spend_refresh_token``) and answers 401, not 500, for a deleted user.
     """
 
     refresh = serializers.CharField()
@@ -196,7 +165,7 @@ class RotatingRefreshSerializer(serializers.Serializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
         old = _parse_refresh(attrs["refresh"])
         user = _active_user_for(old)
-        _blacklist_once(old)
+        _spend(old)
         new = RefreshToken.for_user(user)
         return {"access": str(new.access_token), "refresh": str(new)}
 
@@ -220,4 +189,4 @@ class LogoutSerializer(serializers.Serializer):
     refresh = serializers.CharField()
 
     def save(self, **kwargs: Any) -> None:
-        _blacklist_once(_parse_refresh(self.validated_data["refresh"]))
+        _spend(_parse_refresh(self.validated_data["refresh"]))

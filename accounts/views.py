@@ -1,7 +1,6 @@
 """Sign-up, JWT tokens, the caller's profile, public profiles and follows."""
 
 from django.contrib.auth import update_session_auth_hash
-from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
@@ -13,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt import views as jwt_views
 
+from accounts import services
 from accounts.models import Follow, User
 from accounts.serializers import (
     AccessTokenVerifySerializer,
@@ -23,7 +23,6 @@ from accounts.serializers import (
     PublicProfileSerializer,
     RegisterSerializer,
 )
-from accounts.services import revoke_refresh_tokens
 from accounts.throttles import AuthRateThrottle, LoginLockedOut, LoginRateThrottle
 
 TOKEN_PAIR = inline_serializer(
@@ -121,11 +120,7 @@ class PasswordChangeView(APIView):
     def post(self, request: Request) -> Response:
         serializer = PasswordChangeSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        user = request.user
-        with transaction.atomic():
-            user.set_password(serializer.validated_data["new_password"])
-            user.save(update_fields=["password"])
-            revoke_refresh_tokens(user)
+        user = services.update_account(user=request.user, password=serializer.validated_data["new_password"])
         if isinstance(request.successful_authenticator, SessionAuthentication):
             # Keep the browser's own session; every other session of the user ends. Only
             # for session callers: for a JWT caller this would create a session for nothing.
@@ -157,18 +152,15 @@ class FollowView(APIView):
 
     def post(self, request: Request, username: str) -> Response:
         target = get_user_or_404(username)
-        if target.pk == request.user.pk:
-            raise ValidationError({"detail": "You cannot follow yourself."})
         try:
-            with transaction.atomic():
-                Follow.objects.get_or_create(follower=request.user, followed=target)
-        except IntegrityError:
-            pass  # a concurrent request created the same follow: the outcome is the same
+            services.follow(follower=request.user, followed=target)
+        except services.CannotFollowSelf as exc:
+            raise ValidationError({"detail": "You cannot follow yourself."}) from exc
         return self._state(target, following=True)
 
     def delete(self, request: Request, username: str) -> Response:
         target = get_user_or_404(username)
-        Follow.objects.filter(follower=request.user, followed=target).delete()
+        services.unfollow(follower=request.user, followed=target)
         return self._state(target, following=False)
 
     def _state(self, target: User, *, following: bool) -> Response:

@@ -12,6 +12,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 
 from config.exceptions import api_exception_handler
+from posts.services import PostGone
 
 BLANK = "can't be blank"
 TAKEN = "has already been taken"
@@ -66,7 +67,9 @@ def _errors(exc: exceptions.APIException) -> dict[str, list[str]]:
 
 def conduit_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Our handler's statuses and headers (401 challenge, Retry-After, 503), RealWorld's body."""
-    if isinstance(exc, Http404):
+    if isinstance(exc, PostGone):  # deleted after the view found it
+        exc = not_found("article")
+    elif isinstance(exc, Http404):
         exc = exceptions.NotFound({"resource": ["not found"]})
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied({"resource": ["forbidden"]})

@@ -136,22 +136,12 @@ class UserSerializer(serializers.Serializer):
 # --- Users -----------------------------------------------------------------------------------
 
 
-def _taken(field: str, value: str, exclude_pk: int | None) -> bool:
-    users = User.objects.filter(**{f"{field}__iexact": value})
-    if exclude_pk is not None:
-        users = users.exclude(pk=exclude_pk)
-    return users.exists()
-
-
 class AccountFieldsMixin(serializers.Serializer):
     """Username, email and password rules shared by sign-up and profile updates."""
 
     username = text(150)
     email = serializers.EmailField(max_length=254, error_messages=messages())
     password = text(PASSWORD_MAX_LENGTH, trim_whitespace=False, write_only=True)
-
-    def _instance_pk(self) -> int | None:
-        return self.instance.pk if self.instance is not None else None
 
     def validate_username(self, value: str) -> str:
         try:
@@ -165,7 +155,7 @@ class AccountFieldsMixin(serializers.Serializer):
 
     def validate_email(self, value: str) -> str:
         value = User.objects.normalize_email(value)
-        if _taken("email", value, self._instance_pk()):
+        if not account_services.email_available(value, for_user=self.instance):
             raise serializers.ValidationError(TAKEN, code="taken")
         return value
 

@@ -1,14 +1,14 @@
 """The RealWorld (Conduit) API over our accounts and posts: same rows, same rules.
 
 Articles are posts, favorites are likes, the feed is our feed and profiles are our users;
-writes go through ``posts.services`` and the permission classes of ``posts``. Every view
-answers RealWorld's envelopes and ``{"errors": {...}}`` bodies (see ``conduit.exceptions``).
+writes go through ``posts.services`` and ``accounts.services``, as /api/v1/'s do, and the
+permission classes of ``posts``. Every view answers RealWorld's envelopes and
+``{"errors": {...}}`` bodies (see ``conduit.exceptions``), the services' domain errors too.
 """
 
 from typing import Any
 
 from django.contrib.auth import authenticate
-from django.db import IntegrityError, transaction
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
@@ -18,7 +18,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.tokens import AccessToken
 
-from accounts.models import Follow, User
+from accounts import services as account_services
+from accounts.models import User
 from accounts.throttles import AuthRateThrottle, LoginLockedOut, LoginRateThrottle
 from conduit import querysets
 from conduit.authentication import ConduitTokenAuthentication
@@ -179,18 +180,15 @@ class FollowView(ConduitView):
 
     def post(self, request: Request, username: str) -> Response:
         target = _profile(request, username)
-        if target.pk == request.user.pk:
-            raise Unprocessable({"profile": ["cannot follow yourself"]})
         try:
-            with transaction.atomic():
-                Follow.objects.get_or_create(follower=request.user, followed=target)
-        except IntegrityError:
-            pass  # a concurrent request created the same follow: the outcome is the same
+            account_services.follow(follower=request.user, followed=target)
+        except account_services.CannotFollowSelf as exc:
+            raise Unprocessable({"profile": ["cannot follow yourself"]}) from exc
         return _profile_response(target, following=True)
 
     def delete(self, request: Request, username: str) -> Response:
         target = _profile(request, username)
-        Follow.objects.filter(follower=request.user, followed=target).delete()
+        account_services.unfollow(follower=request.user, followed=target)
         return _profile_response(target, following=False)
 
 
@@ -266,7 +264,7 @@ class ArticleView(ConduitView):
         return _article_response(request, slug)
 
     def delete(self, request: Request, slug: str) -> Response:
-        self._changeable(request, slug).delete()
+        services.delete_post(post=self._changeable(request, slug))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

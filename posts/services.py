@@ -1,8 +1,14 @@
-"""Writes that do more than one thing: unique slugs, tags, likes and counters.
+"""Writes to posts, whichever face receives them (/api/v1/, Conduit's /api/, the admin):
+unique slugs, tags, likes, comments, counters and deletion. They raise domain errors
+(``PostGone``) that each face turns into its own error shape.
 
 Counters move by ``F()`` increments of exactly the rows inserted or deleted, so that
 concurrent likes and comments leave exact counts; ``recount`` repairs them after bulk
 paths (cascading deletes, admin actions, bulk loads).
+
+Each service that changes what a post list or detail shows ends with one
+``caching.bump()`` (``posts=True`` when public posts may come or go): the anonymous
+response cache is invalidated here and nowhere else (see ``posts.caching``).
 """
 
 import secrets
@@ -11,14 +17,14 @@ from typing import Any
 
 from anyascii import anyascii
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, OuterRef, Q, Subquery, Value
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.http import Http404
+from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import User
-from posts import rendering
-from posts.models import Comment, Like, Post, Tag
+from posts import caching, rendering
+from posts.models import Category, Comment, Like, Post, Tag
 
 SLUG_MAX_LENGTH = 200
 TAG_MAX_LENGTH = 50
@@ -56,6 +62,10 @@ def set_tags(*, post: Post, names: Iterable[str]) -> None:
     post.tags.set(Tag.objects.filter(Q(slug__in=wanted) | Q(name__in=wanted.values())))
 
 
+class PostGone(Exception):
+    """The post was deleted while a write to it was on its way."""
+
+
 def _slug_candidate(base: str) -> str:
     return f"{base[: SLUG_MAX_LENGTH - 7]}-{secrets.token_hex(3)}"
 
@@ -91,6 +101,7 @@ def create_post(*, author: User, tags: Iterable[str] | None = None, **fields: An
     save_with_unique_slug(post)
     if tags is not None:
         set_tags(post=post, names=tags)
+    caching.bump(posts=True)
     return post
 
 
@@ -103,16 +114,49 @@ def update_post(*, post: Post, tags: Iterable[str] | None = None, **fields: Any)
         and post.excerpt == rendering.make_excerpt(post.body_html)
     ):
         post.excerpt = ""  # derived from the old body, not written: derive it from the new one
+    visibility = (post.status, post.published_at)
     for name, value in fields.items():
         setattr(post, name, value)
     post.save()
     if tags is not None:
         set_tags(post=post, names=tags)
+    caching.bump(posts=(post.status, post.published_at) != visibility)
     return post
 
 
+@transaction.atomic
+def save_post(*, post: Post) -> Post:
+    """Save a post as a form built it (the admin's): a new one under a unique slug. The
+    form may have changed anything, whether the post is public included."""
+    if post._state.adding:
+        save_with_unique_slug(post)
+    else:
+        post.save()
+    caching.bump(posts=True)
+    return post
+
+
+def publish_now(*, posts: QuerySet[Post]) -> int:
+    """Publish now those of ``posts`` that are not public yet (drafts and scheduled
+    posts); posts already public keep their date. Returns how many were published."""
+    now = timezone.now()
+    not_public = posts.filter(Q(status=Post.Status.DRAFT) | Q(published_at__gt=now))
+    with transaction.atomic():
+        updated = not_public.update(status=Post.Status.PUBLISHED, published_at=now, updated_at=now)
+        caching.bump(posts=True)
+    return updated
+
+
+def unpublish(*, posts: QuerySet[Post]) -> int:
+    """Move ``posts`` back to draft; returns how many."""
+    with transaction.atomic():
+        updated = posts.update(status=Post.Status.DRAFT, updated_at=timezone.now())
+        caching.bump(posts=True)
+    return updated
+
+
 def _lock_post(post: Post) -> None:
-    """Lock the post's row until the transaction ends; 404 if it was just deleted.
+    """Lock the post's row until the transaction ends; ``PostGone`` if it was just deleted.
 
     A like or comment inserted while its post is being deleted would reference a row
     that is gone when the deferred foreign key is checked at commit: an error for one
@@ -120,7 +164,7 @@ def _lock_post(post: Post) -> None:
     turns: the like or comment lands first and is deleted with the post, or finds it gone.
     """
     if not Post.objects.select_for_update(no_key=True).filter(pk=post.pk).exists():
-        raise Http404("No Post matches the given query.")
+        raise PostGone()
 
 
 @transaction.atomic
@@ -128,6 +172,7 @@ def delete_post(*, post: Post) -> None:
     """Delete a post with its comments and likes, its row locked first (see ``_lock_post``)."""
     Post.objects.select_for_update().filter(pk=post.pk).exists()
     post.delete()
+    caching.bump(posts=True)
 
 
 def _like_count(post: Post) -> int:
@@ -142,6 +187,7 @@ def like_post(*, user: User, post: Post) -> int:
             _, created = Like.objects.get_or_create(user=user, post=post)
             if created:
                 Post.objects.filter(pk=post.pk).update(like_count=F("like_count") + 1)
+                caching.bump()
     except IntegrityError:
         pass  # the same user liked it in a concurrent request; that one counted it
     return _like_count(post)
@@ -154,6 +200,7 @@ def unlike_post(*, user: User, post: Post) -> int:
         deleted, _ = Like.objects.filter(user=user, post=post).delete()
         if deleted:
             Post.objects.filter(pk=post.pk).update(like_count=F("like_count") - deleted)
+            caching.bump()
     return _like_count(post)
 
 
@@ -162,6 +209,7 @@ def add_comment(*, post: Post, author: User, body: str) -> Comment:
     _lock_post(post)
     comment = Comment.objects.create(post=post, author=author, body=body)
     Post.objects.filter(pk=post.pk).update(comment_count=F("comment_count") + 1)
+    caching.bump()
     return comment
 
 
@@ -170,6 +218,17 @@ def delete_comment(*, comment: Comment) -> None:
     deleted = Comment.objects.filter(pk=comment.pk).delete()[0]
     if deleted and not comment.is_hidden:
         Post.objects.filter(pk=comment.post_id).update(comment_count=F("comment_count") - deleted)
+        caching.bump()
+
+
+def set_comments_hidden(*, comments: QuerySet[Comment], hidden: bool) -> int:
+    """Hide (moderate) or show again ``comments``; their posts' counts follow. Returns
+    how many comments were changed."""
+    with transaction.atomic():
+        post_ids = list(comments.order_by().values_list("post_id", flat=True).distinct())
+        updated = comments.update(is_hidden=hidden)
+        recount(post_ids)
+    return updated
 
 
 def recount(post_ids: Iterable[int] | None = None) -> int:
@@ -185,7 +244,43 @@ def recount(post_ids: Iterable[int] | None = None) -> int:
         .values("n")
     )
     posts = Post.objects.all() if post_ids is None else Post.objects.filter(pk__in=list(post_ids))
-    return posts.update(
+    updated = posts.update(
         like_count=Coalesce(Subquery(likes), Value(0)),
         comment_count=Coalesce(Subquery(comments), Value(0)),
     )
+    # Also what the callers changed besides the counters (hidden or edited comments).
+    caching.bump()
+    return updated
+
+
+# Tags and categories: their names and slugs show on every post that has them.
+
+
+@transaction.atomic
+def save_tag(*, tag: Tag) -> Tag:
+    tag.save()
+    caching.bump()
+    return tag
+
+
+@transaction.atomic
+def delete_tags(*, tags: QuerySet[Tag]) -> int:
+    """Delete ``tags``, taking them off their posts; returns how many."""
+    deleted = tags.delete()[1].get(Tag._meta.label, 0)
+    caching.bump()
+    return deleted
+
+
+@transaction.atomic
+def save_category(*, category: Category) -> Category:
+    category.save()
+    caching.bump()
+    return category
+
+
+@transaction.atomic
+def delete_categories(*, categories: QuerySet[Category]) -> int:
+    """Delete ``categories``; their posts stay, uncategorised. Returns how many."""
+    deleted = categories.delete()[1].get(Category._meta.label, 0)
+    caching.bump()
+    return deleted

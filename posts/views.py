@@ -11,6 +11,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, mixins, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -121,6 +122,11 @@ class PostViewSet(caching.AnonymousResponseCacheMixin, PostListMixin, viewsets.M
         if user.is_authenticated:
             posts = posts.annotate(liked=Exists(Like.objects.filter(post=OuterRef("pk"), user=user)))
         return posts
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, services.PostGone):  # deleted after get_object() found it
+            exc = NotFound("No Post matches the given query.")
+        return super().handle_exception(exc)
 
     def get_object(self) -> Post:
         """An anonymous reader's post comes from the prepared query (same rows, same
@@ -313,6 +319,9 @@ class CategoryViewSet(viewsets.ModelViewSet):
     def perform_create(self, serializer: CategorySerializer) -> None:
         category = serializer.save()
         category.post_count = 0
+
+    def perform_destroy(self, instance: Category) -> None:
+        services.delete_categories(categories=Category.objects.filter(pk=instance.pk))
 
 
 @extend_schema(tags=["auth"])

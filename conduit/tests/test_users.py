@@ -1,12 +1,15 @@
 """Sign-up, login, the current user, profiles and follows through the RealWorld API."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from accounts.models import Follow, User
 from accounts.tests.factories import PASSWORD, UserFactory
 from conduit.tests.conftest import token_client
+from conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -284,3 +287,37 @@ def test_email_login_never_matches_a_username(anon_client):
     )
 
     assert response.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        (
+            "post",
+            "/api/users",
+            {"user": {"username": "Fresh", "email": "Fresh@Example.com", "password": "x" * 12}},
+        ),
+        ("put", "/api/user", {"user": {"username": "Renamed", "email": "Renamed@Example.com"}}),
+        (
+            "post",
+            "/api/v1/auth/register/",
+            {"username": "Fresh", "email": "Fresh@Example.com", "password": "a-fine-passw0rd"},
+        ),
+        ("patch", "/api/v1/auth/me/", {"email": "Renamed@Example.com"}),
+    ],
+    ids=["conduit-sign-up", "conduit-update", "api-v1-sign-up", "api-v1-update"],
+)
+def test_taken_usernames_and_emails_are_looked_up_through_the_case_insensitive_indexes(
+    author, method, url, body
+):
+    """``iexact`` compiles to ``UPPER(...) = UPPER(...)`` on PostgreSQL (``LIKE`` on
+    SQLite), which the ``LOWER(...)`` unique indexes cannot answer: every user is read."""
+    client = client_for(author) if method == "patch" else token_client(author if method == "put" else None)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = getattr(client, method)(url, body, format="json")
+
+    assert response.status_code in (200, 201), response.content
+    lookups = [query["sql"] for query in queries if '"accounts_user"' in query["sql"]]
+    assert lookups
+    assert not [sql for sql in lookups if "UPPER(" in sql or " LIKE " in sql], lookups
