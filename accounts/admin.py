@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts import services
@@ -35,8 +36,8 @@ class UserEditForm(UsernameAvailableMixin, UserChangeForm):
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     """Django's user admin plus the public profile fields (``display_name``, ``bio``).
-    Saves go through ``accounts.services``, so a rename here keeps the old name the
-    user's, as everywhere else."""
+    Saves and deletes go through ``accounts.services``, so a rename here keeps the old
+    name the user's, as everywhere else, and the post pages that show the user follow."""
 
     form = UserEditForm
     add_form = UserCreationForm
@@ -57,6 +58,12 @@ class UserAdmin(DjangoUserAdmin):
 
     def save_model(self, request: HttpRequest, obj: User, form: forms.ModelForm, change: bool) -> None:
         services.save_user(user=obj)
+
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
+        services.delete_users(users=User.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        services.delete_users(users=queryset)
 
 
 @admin.register(UsernameClaim)

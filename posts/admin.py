@@ -1,14 +1,15 @@
 """Admin for editors: posts, comment moderation, tags and categories.
 
 Counters are never edited by hand: every admin path that changes comments (actions,
-deletes, the inline on a post) ends with ``services.recount`` of the posts it touched,
-and the anonymous response cache follows by itself (model signals, and the post and
-comment querysets' ``update()``).
+deletes, the inline on a post) ends with ``services.recount`` of the posts it touched.
+Every save, delete and action goes through ``posts.services``, which invalidates the
+anonymous response cache (``posts.caching``); Django's own ``save()``/``delete()`` would
+leave it stale.
 """
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -98,15 +99,16 @@ class PostAdmin(admin.ModelAdmin):
         return post.display_status
 
     def save_model(self, request: HttpRequest, obj: Post, form, change: bool) -> None:
-        if change:
-            obj.save()
-        else:
-            # The same unique-slug path as the API, race-safe against concurrent creates.
-            services.save_with_unique_slug(obj)
+        # The same unique-slug path as the API, race-safe against concurrent creates.
+        services.save_post(post=obj)
 
     def delete_model(self, request: HttpRequest, obj: Post) -> None:
         # Row-locked like the API's delete, so a like or comment racing in cannot break it.
         services.delete_post(post=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for post in queryset:
+            services.delete_post(post=post)
 
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         super().save_related(request, form, formsets, change)
@@ -115,15 +117,12 @@ class PostAdmin(admin.ModelAdmin):
 
     @admin.action(description="Publish selected posts now", permissions=["change"])
     def publish_now(self, request: HttpRequest, queryset: QuerySet) -> None:
-        now = timezone.now()
-        # Posts already public keep their date; drafts and scheduled posts go out now.
-        not_public = queryset.filter(Q(status=Post.Status.DRAFT) | Q(published_at__gt=now))
-        updated = not_public.update(status=Post.Status.PUBLISHED, published_at=now, updated_at=now)
+        updated = services.publish_now(posts=queryset)
         self.message_user(request, f"{updated} post(s) published.", messages.SUCCESS)
 
     @admin.action(description="Unpublish selected posts (back to draft)", permissions=["change"])
     def unpublish(self, request: HttpRequest, queryset: QuerySet) -> None:
-        updated = queryset.update(status=Post.Status.DRAFT, updated_at=timezone.now())
+        updated = services.unpublish(posts=queryset)
         self.message_user(request, f"{updated} post(s) moved to draft.", messages.SUCCESS)
 
 
@@ -149,16 +148,12 @@ class CommentAdmin(admin.ModelAdmin):
 
     @admin.action(description="Hide selected comments", permissions=["change"])
     def hide(self, request: HttpRequest, queryset: QuerySet) -> None:
-        post_ids = self._recount_posts_of(queryset)
-        updated = queryset.update(is_hidden=True)
-        services.recount(post_ids)
+        updated = services.set_comments_hidden(comments=queryset, hidden=True)
         self.message_user(request, f"{updated} comment(s) hidden.", messages.SUCCESS)
 
     @admin.action(description="Unhide selected comments", permissions=["change"])
     def unhide(self, request: HttpRequest, queryset: QuerySet) -> None:
-        post_ids = self._recount_posts_of(queryset)
-        updated = queryset.update(is_hidden=False)
-        services.recount(post_ids)
+        updated = services.set_comments_hidden(comments=queryset, hidden=False)
         self.message_user(request, f"{updated} comment(s) shown again.", messages.SUCCESS)
 
     def save_model(self, request: HttpRequest, obj: Comment, form, change: bool) -> None:
@@ -179,14 +174,36 @@ class CommentAdmin(admin.ModelAdmin):
 
 @admin.register(Tag)
 class TagAdmin(admin.ModelAdmin):
+    """Tags; saves and deletes go through ``posts.services`` (every post shows its tags)."""
+
     list_display = ("name", "slug")
     # The tag autocomplete on posts searches here.
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
 
+    def save_model(self, request: HttpRequest, obj: Tag, form, change: bool) -> None:
+        services.save_tag(tag=obj)
+
+    def delete_model(self, request: HttpRequest, obj: Tag) -> None:
+        services.delete_tags(tags=Tag.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        services.delete_tags(tags=queryset)
+
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
+    """Categories; saves and deletes go through ``posts.services`` (posts show theirs)."""
+
     list_display = ("name", "slug")
     search_fields = ("name", "slug", "description")
     prepopulated_fields = {"slug": ("name",)}
+
+    def save_model(self, request: HttpRequest, obj: Category, form, change: bool) -> None:
+        services.save_category(category=obj)
+
+    def delete_model(self, request: HttpRequest, obj: Category) -> None:
+        services.delete_categories(categories=Category.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        services.delete_categories(categories=queryset)

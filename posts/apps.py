@@ -8,6 +8,3 @@ class PostsConfig(AppConfig):
 
     def ready(self) -> None:
         from posts import signals  # noqa: F401  (connects the receivers)
-        from posts.caching import connect_signals
-
-        connect_signals()

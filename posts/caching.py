@@ -3,21 +3,22 @@
 Two counters live in the cache (Redis when ``REDIS_URL`` is set):
 
 - the *content* generation moves on every write a post list or detail shows: posts,
-  their tags, comments, likes, tags, categories and users (the author's display name);
-- the *posts* generation moves only when a post is saved or deleted, the only writes
-  that change how many posts are public.
+  their tags, comments, likes, tags, categories and authors' public names;
+- the *posts* generation moves only when the set of public posts may change (a post
+  created, deleted, published or unpublished), the only writes that change the count.
 
 Cached values are keyed by the generation, so a write makes every older entry
 unreachable at once (they expire by themselves). Generations move when the write
 happens and again when its transaction commits, so a reader that ran between the two
 cannot leave data from before the commit under the newer generation.
 
+Invalidation is explicit: each service that changes what is cached (``posts.services``,
+``accounts.services`` for the author's name) calls :func:`bump` once, and every face
+(the API, the pages, Conduit, the admin, ``seed_blog``) writes through them. No model
+signal moves a generation: a login, which saves ``last_login``, keeps every cached page.
+
 Scheduled posts turn public with no write at all, so nothing is cached past the moment
 the next scheduled post becomes public.
-
-Writes that bypass model signals (``QuerySet.update()``, ``bulk_create``, raw SQL) must
-call :func:`bump` themselves; ``seed_blog`` runs before any server and the bench bumps
-after it.
 """
 
 import hashlib
@@ -32,7 +33,6 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Min, Q
-from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
 from django.utils import timezone
 from rest_framework.request import Request
@@ -79,7 +79,12 @@ def _incr(name: str) -> None:
 
 def bump(*, posts: bool = False) -> None:
     """Invalidate what the cache holds for post lists and details (and the public post
-    count when ``posts``), now and again when the current transaction commits."""
+    count and next publication when ``posts``), now and again when the current
+    transaction commits.
+
+    Called once by each write that changes what a post list or detail shows, after (or
+    in the same transaction as) its writes; ``posts`` when public posts may have come or
+    gone. Writes outside the services (``bulk_create``, raw SQL) must call it too."""
     names = (CONTENT, POSTS) if posts else (CONTENT,)
 
     def incr_all() -> None:
@@ -307,33 +312,3 @@ class AnonymousResponseCacheMixin:
             lambda: super(AnonymousResponseCacheMixin, self).retrieve(request, *args, **kwargs),
             params={api_settings.URL_FORMAT_OVERRIDE},
         )
-
-
-# --- Invalidation -----------------------------------------------------------------------
-
-
-def _post_written(sender, **kwargs) -> None:
-    bump(posts=True)
-
-
-def _content_written(sender, **kwargs) -> None:
-    bump()
-
-
-def _tags_changed(sender, action: str, **kwargs) -> None:
-    if action.startswith("post_"):
-        bump()
-
-
-def connect_signals() -> None:
-    """Connect the invalidation receivers (from ``PostsConfig.ready``)."""
-    from accounts.models import User
-    from posts.models import Category, Comment, Like, Post, Tag
-
-    for signal in (post_save, post_delete):
-        signal.connect(_post_written, sender=Post, dispatch_uid=f"posts-cache-Post-{id(signal)}")
-        for model in (Comment, Like, Tag, Category, User):
-            signal.connect(
-                _content_written, sender=model, dispatch_uid=f"posts-cache-{model.__name__}-{id(signal)}"
-            )
-    m2m_changed.connect(_tags_changed, sender=Post.tags.through, dispatch_uid="posts-cache-post-tags")

@@ -53,16 +53,6 @@ class PostQuerySet(models.QuerySet):
         (public now)."""
         return {"draft": self.drafts, "scheduled": self.scheduled, "published": self.public}[status]()
 
-    def update(self, **kwargs) -> int:
-        """``QuerySet.update`` sends no signals: invalidate the cached lists and details
-        here (and the cached public count when visibility may have changed)."""
-        from posts.caching import bump
-
-        rows = super().update(**kwargs)
-        if rows:
-            bump(posts=bool({"status", "published_at"} & kwargs.keys()))
-        return rows
-
     def for_listing(self) -> "PostQuerySet":
         """What a list item needs, in one query (plus one for the tags on SQLite)."""
         return self.with_tag_slugs().only(*LISTING_FIELDS)
@@ -86,15 +76,6 @@ def _tag_slugs_subquery() -> models.QuerySet:
 
 
 class CommentQuerySet(models.QuerySet):
-    def update(self, **kwargs) -> int:
-        """Invalidate cached post pages (comment counts, hidden comments) on bulk updates."""
-        from posts.caching import bump
-
-        rows = super().update(**kwargs)
-        if rows:
-            bump()
-        return rows
-
     def visible_to(self, user) -> "CommentQuerySet":
         """Comments on posts the user may see; hidden (moderated) comments only for staff."""
         from posts.models import Post

@@ -268,6 +268,14 @@ class CategorySerializer(serializers.ModelSerializer):
                 raise serializers.ValidationError({"slug": ["A category with this slug already exists."]})
         return attrs
 
+    def create(self, validated_data: dict[str, Any]) -> Category:
+        return services.save_category(category=Category(**validated_data))
+
+    def update(self, instance: Category, validated_data: dict[str, Any]) -> Category:
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        return services.save_category(category=instance)
+
     def save(self, **kwargs: Any) -> Category:
         try:
             with transaction.atomic():

@@ -5,11 +5,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import User
 from accounts.tests.factories import UserFactory
 from conftest import client_for
 from posts import services
-from posts.models import Category, Comment, Post, Tag
+from posts.models import Post
 from posts.tests.factories import CategoryFactory, CommentFactory, LikeFactory, PostFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
@@ -106,12 +105,6 @@ def _unlike(post, author, staff):
     client_for(staff).delete(f"/api/v1/posts/{post.slug}/like/")
 
 
-def _rename_tag(post, author, staff):
-    tag = Tag.objects.get(slug="sql")
-    tag.slug = "structured-query-language"
-    tag.save()
-
-
 def _rename_category(post, author, staff):
     client_for(staff).patch("/api/v1/categories/databases/", {"name": "Data stores"})
 
@@ -120,27 +113,7 @@ def _profile(post, author, staff):
     client_for(author).patch("/api/v1/auth/me/", {"display_name": "A New Name"})
 
 
-def _unpublish_in_bulk(post, author, staff):
-    # As an admin action does: QuerySet.update sends no signal.
-    PostFactory(author=author)
-    Post.objects.filter(pk=post.pk).update(status=Post.Status.DRAFT)
-
-
-def _hide_comments_in_bulk(post, author, staff):
-    # As the moderation action does: hide, then recount.
-    Comment.objects.filter(post=post).update(is_hidden=True)
-    services.recount([post.pk])
-
-
-def _delete_category(post, author, staff):
-    Category.objects.get(slug="databases").delete()
-
-
-def _delete_author(post, author, staff):
-    PostFactory()  # by someone else
-    User.objects.get(pk=author.pk).delete()
-
-
+# Writes through the other faces (the pages, Conduit, the admin): test_cache_invalidation.py.
 WRITES = [
     _edit_post,
     _new_post,
@@ -150,13 +123,8 @@ WRITES = [
     _delete_comment,
     _like,
     _unlike,
-    _rename_tag,
     _rename_category,
-    _delete_category,
     _profile,
-    _unpublish_in_bulk,
-    _hide_comments_in_bulk,
-    _delete_author,
 ]
 
 

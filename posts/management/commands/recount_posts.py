@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
-from posts import caching, services
+from posts import services
 from posts.models import Post
 
 
@@ -28,5 +28,4 @@ class Command(BaseCommand):
         for start in range(0, len(ids), max(1, batch_size)):
             with transaction.atomic():
                 updated += services.recount(ids[start : start + batch_size])
-        caching.bump()
         self.stdout.write(self.style.SUCCESS(f"Recounted {updated} post(s)."))
