@@ -1,8 +1,8 @@
 """The blog: posts with drafts and scheduling, tags, categories, comments and likes.
 
-Counters (``comment_count``, ``like_count``) are columns kept in step by the signals in
-``posts.signals`` with ``F()`` updates, so lists never count rows per item and
-ordering by them uses an index.
+Counters (``comment_count``, ``like_count``) are columns kept in step by the writes in
+``posts.services`` with ``F()`` updates (``posts.signals`` recounts what a user's deletion
+cascades to), so lists never count rows per item and ordering by them uses an index.
 """
 
 from django.conf import settings
