@@ -2,6 +2,8 @@
 a login keeps it, and each write that changes a post list or detail clears it, whether it
 comes from the API, the pages (the API with the browser's session), Conduit or the admin."""
 
+from collections.abc import Callable
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -12,28 +14,11 @@ from accounts.tests.factories import PASSWORD, UserFactory
 from conduit.tests.conftest import token_client
 from conftest import client_for
 from posts.models import Post
-from posts.tests.factories import CategoryFactory, CommentFactory, LikeFactory, PostFactory, TagFactory
+from posts.tests.conftest import contents
+from posts.tests.factories import PostFactory
 from posts.tests.test_admin import change_form_data
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def cached(settings):
-    settings.POSTS_RESPONSE_CACHE = True
-    return settings
-
-
-@pytest.fixture
-def post(author, staff_user):
-    """A public post with a category, a tag, a comment and a like by ``staff_user``."""
-    post = PostFactory(
-        author=author, category=CategoryFactory(name="Databases"), tags=[TagFactory(name="sql")]
-    )
-    CommentFactory(post=post)
-    LikeFactory(post=post, user=staff_user)
-    post.refresh_from_db()
-    return post
 
 
 @pytest.fixture
@@ -46,9 +31,17 @@ def urls(post: Post) -> list[str]:
 
 
 def snapshot(client, post: Post) -> list[bytes]:
-    responses = [client.get(url) for url in urls(post)]
-    assert all(response.status_code == 200 for response in responses)
-    return [response.content for response in responses]
+    return contents(client, urls(post))
+
+
+def assert_still_served_from_the_cache(anon_client, post: Post, action: Callable[[], None]) -> None:
+    """After ``action``, anonymous readers get the same list and detail, with no query."""
+    before = snapshot(anon_client, post)
+    action()
+    with CaptureQueriesContext(connection) as queries:
+        after = snapshot(anon_client, post)
+    assert after == before
+    assert len(queries) == 0, [q["sql"] for q in queries.captured_queries]
 
 
 # --- A login keeps the cache --------------------------------------------------------------
@@ -82,12 +75,7 @@ LOGINS = [_api_token, _page_login, _conduit_login, _admin_login]
 
 @pytest.mark.parametrize("log_in", LOGINS, ids=[f.__name__.strip("_") for f in LOGINS])
 def test_logging_in_keeps_the_cached_anonymous_list_and_detail(cached, anon_client, post, root, log_in):
-    before = snapshot(anon_client, post)
-    log_in(root)
-    with CaptureQueriesContext(connection) as queries:
-        after = snapshot(anon_client, post)
-    assert after == before
-    assert len(queries) == 0, [q["sql"] for q in queries.captured_queries]
+    assert_still_served_from_the_cache(anon_client, post, lambda: log_in(root))
 
 
 def _change_bio(user) -> None:
@@ -104,12 +92,7 @@ UNSHOWN = [_change_bio, _change_password]
 
 @pytest.mark.parametrize("change", UNSHOWN, ids=[f.__name__.strip("_") for f in UNSHOWN])
 def test_account_changes_that_posts_do_not_show_keep_the_cache(cached, anon_client, post, author, change):
-    before = snapshot(anon_client, post)
-    change(author)
-    with CaptureQueriesContext(connection) as queries:
-        after = snapshot(anon_client, post)
-    assert after == before
-    assert len(queries) == 0, [q["sql"] for q in queries.captured_queries]
+    assert_still_served_from_the_cache(anon_client, post, lambda: change(author))
 
 
 # --- Each write that changes a page clears it -------------------------------------------

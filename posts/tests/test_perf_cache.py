@@ -9,27 +9,10 @@ from accounts.tests.factories import UserFactory
 from conftest import client_for
 from posts import services
 from posts.models import Post
-from posts.tests.factories import CategoryFactory, CommentFactory, LikeFactory, PostFactory, TagFactory
+from posts.tests.conftest import contents
+from posts.tests.factories import PostFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def cached(settings):
-    settings.POSTS_RESPONSE_CACHE = True
-    return settings
-
-
-@pytest.fixture
-def post(author, staff_user):
-    """A public post with a category, a tag, a comment and a like by ``staff_user``."""
-    post = PostFactory(
-        author=author, category=CategoryFactory(name="Databases"), tags=[TagFactory(name="sql")]
-    )
-    CommentFactory(post=post)
-    LikeFactory(post=post, user=staff_user)
-    post.refresh_from_db()
-    return post
 
 
 def urls(post: Post) -> list[str]:
@@ -37,9 +20,7 @@ def urls(post: Post) -> list[str]:
 
 
 def snapshot(client, post: Post) -> list[bytes]:
-    responses = [client.get(url) for url in urls(post)]
-    assert all(response.status_code == 200 for response in responses)
-    return [response.content for response in responses]
+    return contents(client, urls(post))
 
 
 def test_second_anonymous_request_is_served_without_queries(cached, anon_client, post):
