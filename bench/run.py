@@ -387,13 +387,7 @@ def probe_searches(targets: dict[str, str]) -> list[tuple[str, str, dict[str, st
     ]
 
 
-PROBE_SEARCHES = (
-    "search negation",
-    "search negated phrase",
-    "search common phrase",
-    "search 7 phrases",
-    "home search negated phrase",
-)
+PROBE_SEARCHES = tuple(name for name, _, _ in probe_searches({"common": "", "common2": ""}))
 CACHED = ("list p1", "list p50", "detail")
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 
 WORDS_PER_MINUTE = 200
@@ -46,7 +47,7 @@ _inline_markdown = MarkdownIt("commonmark", {**_OPTIONS, "maxNesting": INLINE_MA
 )
 
 
-def _parse_inline(state) -> None:
+def _parse_inline(state: StateCore) -> None:
     for token in state.tokens:
         if token.type == "inline":
             token.children = []
@@ -151,14 +152,15 @@ def html_to_text(safe_html: str) -> str:
 def make_excerpt(body_html: str, length: int = EXCERPT_LENGTH) -> str:
     """Plain text from the body's first paragraphs (headings would run into the next
     sentence), or from all of it when it has none, cut at a word boundary."""
-    parts: list[str] = []
+    texts: list[str] = []
     size = 0
     for match in _PARAGRAPH.finditer(body_html):
-        parts.append(match.group(1))
-        size += len(html_to_text(match.group(1))) + 1
+        if paragraph := html_to_text(match.group(1)):
+            texts.append(paragraph)
+            size += len(paragraph) + 1
         if size > length:
             break  # enough text for the excerpt: the rest of the body is not read
-    text = html_to_text(" ".join(parts)) or html_to_text(body_html)
+    text = " ".join(texts) or html_to_text(body_html)
     if len(text) <= length:
         return text
     cut = text[:length].rsplit(" ", 1)[0].rstrip(".,;:!?- \u2013\u2014")

@@ -40,7 +40,6 @@ class Part:
 class ParsedSearch:
     """A search term: alternatives, each a list of parts that must all hold."""
 
-    term: str
     alternatives: tuple[tuple[Part, ...], ...]
 
     @property
@@ -71,7 +70,7 @@ def parse(raw: str) -> ParsedSearch:
             break
     if current:
         alternatives.append(tuple(current))
-    return ParsedSearch(term=term, alternatives=tuple(alternatives))
+    return ParsedSearch(alternatives=tuple(alternatives))
 
 
 def match_query(search: ParsedSearch) -> SearchQuery | None:
