@@ -15,6 +15,6 @@ urlpatterns = [
     path("write/", views.write, name="write"),
     path("write/<str:slug>/", views.write, name="write-edit"),
     path("me/", views.me, name="me"),
-    # Not under /write/: a post titled "Preview" has the slug "preview".
+    # Not under /write/<slug>/: older posts have bare slugs, and one titled "Preview" is "preview".
     path("markdown-preview/", views.preview, name="preview"),
 ]
