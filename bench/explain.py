@@ -1,14 +1,13 @@
-"""``EXPLAIN ANALYZE`` of the queries the post list runs, built by the API's own code.
+"""``EXPLAIN ANALYZE`` of every query the post lists send, as ``posts.selectors`` sends them.
 
 Run against a seeded database (``make bench`` leaves one)::
 
-    DATABASE_URL=postgres://... .venv/bin/python -m bench.explain [tag] [author] [word]
+    DATABASE_URL=postgres://... .venv/bin/python -m bench.explain [tag] [author] [word] [category]
 
-Each query is the one the view sends: the page of the public list (page 50 by its
-deferred join), the list filtered by tag and by author (with their exact counts), and the
-full-text search (its ranking and count, computed once per write; page 1 read by id from
-that ranking; a page past the ranked matches; and the count of a search ordered by the
-client), with ``enable_seqscan`` off as the search view sets it.
+Each read is made once through the selector (with an empty cache, so a count or a
+search ranking that is kept until the next write is computed, as on the first request
+after a write), its queries are captured, and each is explained with the parameters it
+ran with. Session settings the read makes (``SET``/``RESET``) are applied, not explained.
 """
 
 import os
@@ -20,63 +19,43 @@ import django
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.bench")
     django.setup()
+    from django.core.cache import cache
     from django.db import connection
-    from django.test import RequestFactory
     from django.test.utils import CaptureQueriesContext
-    from rest_framework.request import Request
 
-    from posts.filters import PostFilter, PostSearchFilter
-    from posts.models import Post
+    from config.pagination import Window
+    from posts import selectors
+    from posts.selectors import PostFilters
 
-    given, defaults = sys.argv[1:4], ["python", "admin", "postgres"]
-    tag, author, word = given + defaults[len(given) :]
-
-    def listing():
-        return Post.objects.public().for_listing().order_by("-published_at", "-id")
-
-    def filtered(**params):
-        return PostFilter(data=params, queryset=listing()).qs
-
-    def searched(term: str):
-        request = Request(RequestFactory().get("/api/v1/posts/", {"search": term}))
-        return PostSearchFilter().filter_queryset(request, listing(), view=None)
-
-    plans = {
-        "list page 1": listing()[:20],
-        "list page 50, its ids (deferred join)": listing().values_list("pk", flat=True)[980:1000],
-        "list page 50, its rows": listing().filter(
-            pk__in=list(listing().values_list("pk", flat=True)[980:1000])
-        ),
-        f"list by tag={tag}": filtered(tag=tag)[:20],
-        f"count by tag={tag}": filtered(tag=tag),
-        f"list by author={author}": filtered(author=author)[:20],
-        f"count by author={author}": filtered(author=author),
-        # Once per write: the newest matches ranked (their ids, in order) and counted.
-        f"search {word!r}: ranking and count": PostSearchFilter.ranked_matches_query(
-            searched(word).paginator_head
-        ),
-        # Every request until the next write: page 1 read by id from the kept ranking.
-        f"search {word!r}: page 1 by id": searched(word).paginator_head.by_id.filter(
-            pk__in=PostSearchFilter.ranked_matches(searched(word).paginator_head)[1][:20]
-        ),
-        f"search {word!r}, page 60 (past the ranked matches)": searched(word)[1180:1200],
-        f"count search {word!r}": searched(word),
+    given, defaults = sys.argv[1:5], ["python", "admin", "postgres", "news"]
+    tag, author, word, category = given + defaults[len(given) :]
+    first, fiftieth, sixtieth = Window.page(1, 20), Window.page(50, 20), Window.page(60, 20)
+    reads = {
+        "list page 1": (PostFilters(), first),
+        "list page 50 (deferred join)": (PostFilters(), fiftieth),
+        f"list by tag={tag}": (PostFilters(tags=(tag,)), first),
+        f"list by tag={tag}, page 50": (PostFilters(tags=(tag,)), fiftieth),
+        f"list by category={category}": (PostFilters(category=category), first),
+        f"list by author={author}": (PostFilters(author=author), first),
+        f"search {word!r}": (PostFilters(search=word), first),
+        f"search {word!r}, page 60 (past the ranked matches)": (PostFilters(search=word), sixtieth),
+        f"search {word!r} ordered by title": (PostFilters(search=word, ordering=("title",)), first),
     }
-    for title, queryset in plans.items():
-        print(f"--- {title}")
-        if "search" in title:
+    for title, (filters, window) in reads.items():
+        cache.clear()
+        with CaptureQueriesContext(connection) as queries:
+            selectors.public_posts(filters=filters, window=window)
+        for number, query in enumerate(queries.captured_queries, start=1):
+            sql = query["sql"]
+            if sql.startswith(("SET ", "RESET ")):
+                with connection.cursor() as cursor:
+                    cursor.execute(sql)
+                continue
+            print(f"--- {title}: query {number} of {len(queries)}")
             with connection.cursor() as cursor:
-                cursor.execute("SET enable_seqscan = off")  # as the search view does (PostListMixin.list)
-        if title.startswith("count"):
-            # Exactly the SQL Paginator.count sends.
-            with CaptureQueriesContext(connection) as queries:
-                queryset.count()
-            with connection.cursor() as cursor:
-                cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {queries[-1]['sql']}")
+                cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
                 print("\n".join(row[0] for row in cursor.fetchall()))
-        else:
-            print(queryset.explain(analyze=True, buffers=True))
-        print()
+            print()
 
 
 if __name__ == "__main__":

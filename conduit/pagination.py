@@ -1,10 +1,10 @@
 """RealWorld's ``limit``/``offset`` paging, with ``articlesCount`` the total."""
 
-from django.db.models import QuerySet
 from rest_framework import serializers
 from rest_framework.request import Request
 
 from conduit.exceptions import Unprocessable
+from config.pagination import Window
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -23,17 +23,14 @@ class PageParamsSerializer(serializers.Serializer):
     )
 
 
-def paginate(request: Request, queryset: QuerySet) -> tuple[list, int]:
-    """The requested slice of ``queryset`` and its total count; a bad parameter is a 422.
+def page_window(request: Request) -> Window:
+    """The window ``limit`` and ``offset`` ask for; a bad parameter is a 422.
 
     ``limit`` is capped at ``MAX_LIMIT`` so that no request renders an unbounded page.
     """
     params = PageParamsSerializer(data=request.query_params)
     if not params.is_valid():
         raise Unprocessable(params.errors)
-    limit = min(params.validated_data["limit"], MAX_LIMIT)
-    offset = params.validated_data["offset"]
-    count = queryset.count()
-    if offset >= count:
-        return [], count
-    return list(queryset[offset : offset + limit]), count
+    return Window(
+        offset=params.validated_data["offset"], limit=min(params.validated_data["limit"], MAX_LIMIT)
+    )

@@ -73,7 +73,7 @@ class ProfileSerializer(serializers.Serializer):
 
 def author_of(obj: Post | Comment) -> dict[str, Any]:
     """The author's profile; the viewer's follow is annotated on the post or comment."""
-    return ProfileSerializer(obj.author, context={"following": getattr(obj, "author_following", False)}).data
+    return ProfileSerializer(obj.author, context={"following": getattr(obj, "following_author", False)}).data
 
 
 class ArticleListSerializer(serializers.Serializer):
@@ -90,10 +90,10 @@ class ArticleListSerializer(serializers.Serializer):
     author = serializers.SerializerMethodField()
 
     def get_tagList(self, post: Post) -> list[str]:
-        return [tag.name for tag in post.tags.all()]
+        return [tag.name for tag in post.tag_list]
 
     def get_favorited(self, post: Post) -> bool:
-        return bool(getattr(post, "favorited", False))
+        return bool(getattr(post, "liked", False))
 
     def get_author(self, post: Post) -> dict[str, Any]:
         return author_of(post)

@@ -31,7 +31,7 @@ from conduit.exceptions import (
     forbidden,
     not_found,
 )
-from conduit.pagination import paginate
+from conduit.pagination import page_window
 from conduit.serializers import (
     ArticleListSerializer,
     ArticleSerializer,
@@ -44,9 +44,11 @@ from conduit.serializers import (
     UserSerializer,
     UserUpdateSerializer,
 )
-from posts import services
+from config.pagination import ListPage
+from posts import selectors, services
 from posts.models import Comment, Post
 from posts.permissions import CommentPermission, IsAuthorOrStaffOrReadOnly
+from posts.selectors import PostFilters
 from posts.services import normalise_tag_names
 
 
@@ -197,8 +199,7 @@ class FollowView(ConduitView):
 
 def _article(request: Request, slug: str) -> Post:
     """The post ``slug`` if the caller may see it (public, or their own, or staff)."""
-    visible = Post.objects.visible_to(request.user)
-    post = querysets.articles_for(request.user, visible=visible).filter(slug=slug).first()
+    post = selectors.post_for(slug=slug, viewer=request.user)
     if post is None:
         raise not_found("article")
     return post
@@ -208,9 +209,10 @@ def _article_response(request: Request, slug: str, status_code: int = status.HTT
     return Response({"article": ArticleSerializer(_article(request, slug)).data}, status=status_code)
 
 
-def _articles_response(request: Request, posts) -> Response:
-    page, count = paginate(request, posts)
-    return Response({"articles": ArticleListSerializer(page, many=True).data, "articlesCount": count})
+def _articles_response(page: ListPage[Post]) -> Response:
+    return Response(
+        {"articles": ArticleListSerializer(page.items, many=True).data, "articlesCount": page.count}
+    )
 
 
 class ArticlesView(ConduitView):
@@ -218,16 +220,17 @@ class ArticlesView(ConduitView):
     ``favorited`` (a username); ``POST``: publish a new article."""
 
     def get(self, request: Request) -> Response:
-        posts = querysets.articles_for(request.user)
         params = request.query_params
+        window = page_window(request)
+        tags: tuple[str, ...] = ()
         if tag := params.get("tag"):
-            slugs = list(normalise_tag_names([tag]))
-            posts = posts.filter(tags__slug=slugs[0]) if slugs else posts.none()
-        if author := params.get("author"):
-            posts = posts.filter(author__in=User.objects.with_username(author).values("pk"))
-        if favorited := params.get("favorited"):
-            posts = posts.filter(likes__user__in=User.objects.with_username(favorited).values("pk"))
-        return _articles_response(request, posts)
+            tags = tuple(normalise_tag_names([tag]))
+            if not tags:  # a name that makes no slug names no tag
+                return _articles_response(ListPage([], 0, window))
+        filters = PostFilters(
+            tags=tags, author=params.get("author", ""), liked_by=params.get("favorited", "")
+        )
+        return _articles_response(selectors.public_posts(filters=filters, window=window, viewer=request.user))
 
     def post(self, request: Request) -> Response:
         serializer = _valid(
@@ -243,7 +246,10 @@ class FeedView(ConduitView):
     permission_classes = [IsAuthenticated]
 
     def get(self, request: Request) -> Response:
-        return _articles_response(request, querysets.feed_for(request.user))
+        page = selectors.followed_posts(
+            follower=request.user, window=page_window(request), viewer=request.user
+        )
+        return _articles_response(page)
 
 
 class ArticleView(ConduitView):
@@ -289,7 +295,7 @@ class CommentsView(ConduitView):
     """``GET /api/articles/{slug}/comments`` (oldest first) and ``POST`` (authenticated)."""
 
     def get(self, request: Request, slug: str) -> Response:
-        comments = querysets.comments_for(request.user, _article(request, slug))
+        comments = selectors.comments_on(post=_article(request, slug), viewer=request.user, follows=True)
         return Response({"comments": CommentSerializer(comments, many=True).data})
 
     def post(self, request: Request, slug: str) -> Response:

@@ -1,144 +1,132 @@
 """Pagination for every list: ``page`` from 1, ``page_size`` default 20, capped at 100.
 
-``count`` is exact for every filtered list but searches. A view may supply the count
-itself through ``get_list_count(queryset)`` (the public post list does, unfiltered and
-for searches: see ``posts.caching``), so that a page never waits on ``COUNT(*)`` over a
-large table or a word found in most posts.
+Lists that a selector answers (the post lists: see ``posts.selectors``) are asked for a
+``Window`` and answer a ``ListPage``; other lists (comments, tags, categories) are
+querysets that DRF's paginator slices. Both answer the same body,
+``{count, next, previous, results}``, and the same 404 for a malformed page or one past
+the end.
 """
 
-from collections.abc import Hashable
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
 from rest_framework import pagination
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
 
-from config.prepared import PreparedQuery
+T = TypeVar("T")
 
 COUNT_DESCRIPTION = (
-    "How many items the list has. Exact for any filtered list, but for the unfiltered public post "
-    "list on a large site and for a search it may be served from a cache: exact as of the last "
-    "post written (at most a minute behind, per process, when no shared cache is configured)."
+    "How many items the list has, exact as of the last write. For public posts it may come from "
+    "a cache kept until the next post write: for a list (filtered or not) of 10,000 posts or more, "
+    "and for every search (at most a minute behind, per process, when no shared cache is configured)."
 )
 
 
-# From this offset on, a page first selects its ids, then loads those rows.
-DEEP_OFFSET = 100
+@dataclass(frozen=True)
+class Window:
+    """Which rows of a list to read: ``limit`` rows from ``offset`` (both from the client,
+    already validated)."""
+
+    offset: int
+    limit: int
+
+    @classmethod
+    def page(cls, number: int, size: int) -> "Window":
+        return cls(offset=(number - 1) * size, limit=size)
 
 
-@dataclass
-class Head:
-    """The first ``size`` rows of a list's ordering, as a cheaper query of their own.
+@dataclass(frozen=True)
+class ListPage(Generic[T]):
+    """One window of a list: its ``items`` and how many the whole list has."""
 
-    ``ids``, when the view knows them (in order: e.g. a search's ranking, cached), let a
-    page within the head be read by id from ``by_id`` (the list's rows, unordered).
-    """
+    items: Sequence[T]
+    count: int
+    window: Window
 
-    rows: QuerySet
-    size: int
-    by_id: QuerySet | None = None
-    ids: list | None = None
+    @property
+    def number(self) -> int:
+        return self.window.offset // self.window.limit + 1
 
+    @property
+    def num_pages(self) -> int:
+        return max(1, math.ceil(self.count / self.window.limit))
 
-def with_head(queryset: QuerySet, head: QuerySet, size: int, *, by_id: QuerySet | None = None) -> QuerySet:
-    """Mark ``queryset`` as starting with the ``size`` rows of ``head``, in the same
-    order: ``KnownCountPaginator`` reads a page that lies within them from ``head`` (or
-    by id, see ``Head``).
+    @property
+    def has_previous(self) -> bool:
+        return self.window.offset > 0
 
-    The mark lives on this queryset object only (a clone drops it and simply pages
-    ``queryset`` itself); the view hands it to the paginator unchanged.
-    """
-    queryset.paginator_head = Head(head, size, by_id)
-    return queryset
+    @property
+    def has_next(self) -> bool:
+        return self.window.offset + self.window.limit < self.count
 
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_previous or self.has_next
 
-def in_order(rows: QuerySet, ids: list) -> list:
-    """The rows of ``rows`` with these ids, in the order of ``ids`` (missing ones left out)."""
-    by_id = {row.pk: row for row in rows.filter(pk__in=ids).order_by()}
-    return [by_id[pk] for pk in ids if pk in by_id]
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
 
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
 
-def with_prepared_pages(
-    queryset: QuerySet, key: Hashable, *, built_with: dict[str, Any] | None = None, **values: Any
-) -> QuerySet:
-    """Mark ``queryset`` as one whose shape ``key`` names completely, its ``values``
-    (name: this request's value) aside: ``KnownCountPaginator`` then compiles each of
-    its first pages once per process (``config.prepared``) and runs the compiled SQL
-    with this request's values.
-
-    ``built_with`` gives the values the queryset itself holds when they are not this
-    request's (a queryset built once with stand-ins); such a queryset must only be
-    asked for pages before ``DEEP_OFFSET``, which never run it. The key must change
-    whenever anything but those values would change the SQL (a filter, an ordering);
-    like ``with_head`` the mark lives on this object only.
-    """
-    queryset.prepared_pages = (key, values if built_with is None else built_with, values)
-    return queryset
+    @property
+    def past_the_end(self) -> bool:
+        """A window after the last item (an empty list's first page is not)."""
+        return self.window.offset > 0 and self.window.offset >= self.count
 
 
-# (key, database, bottom, top) -> PreparedQuery. Bounded: page and page_size come from
-# the client, though only pages before DEEP_OFFSET are prepared.
-_prepared_pages: dict[tuple, PreparedQuery] = {}
-PREPARED_PAGES_MAX = 256
-
-
-def _prepared_page(rows: QuerySet, bottom: int, top: int) -> list:
-    key, placeholders, values = rows.prepared_pages
-    cache_key = (key, rows.db, bottom, top)
-    query = _prepared_pages.get(cache_key)
-    if query is None:
-        if len(_prepared_pages) >= PREPARED_PAGES_MAX:
-            _prepared_pages.clear()
-        query = _prepared_pages[cache_key] = PreparedQuery(rows[bottom:top], **placeholders)
-    return query.fetch(**values)
-
-
-class KnownCountPaginator(Paginator):
-    """Django's paginator, told the count instead of running ``COUNT(*)``, and with a
-    deferred join for deep pages.
-
-    ``OFFSET n`` makes PostgreSQL build every skipped row in full (joins, tag arrays)
-    only to throw it away, so page 50 cost twenty times page 1. Past ``DEEP_OFFSET`` the
-    page's ids are selected alone (an index walk), then only those rows are loaded.
-    """
-
-    def __init__(self, object_list: Any, per_page: int, *, known_count: int | None = None, **kwargs) -> None:
-        super().__init__(object_list, per_page, **kwargs)
-        if known_count is not None:
-            self.__dict__["count"] = known_count  # ``count`` is a cached_property
-
-    def page(self, number: Any) -> Page:
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        top = bottom + self.per_page
-        if top + self.orphans >= self.count:
-            top = self.count
-        rows = self.object_list
-        head = getattr(rows, "paginator_head", None)
-        if head is not None and top <= min(head.size, self.count):
-            if head.ids is not None and head.by_id is not None:
-                return self._get_page(in_order(head.by_id, head.ids[bottom:top]), number, self)
-            return self._get_page(head.rows[bottom:top], number, self)
-        if getattr(rows, "prepared_pages", None) is not None and bottom < DEEP_OFFSET:
-            return self._get_page(_prepared_page(rows, bottom, top), number, self)
-        if bottom < DEEP_OFFSET or not isinstance(rows, QuerySet):
-            return self._get_page(rows[bottom:top], number, self)
-        ids = list(rows.values_list("pk", flat=True)[bottom:top])
-        return self._get_page(in_order(rows, ids), number, self)
+def page_number(value: Any) -> int:
+    """A page number from the query string: a positive integer, or ``NotFound``."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if number < 1:
+        raise NotFound(PageNumberPagination.invalid_page_message)
+    return number
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+    # A page is a number: DRF's "last" would need the count before the window is known.
+    last_page_strings = ()
 
-    def paginate_queryset(self, queryset, request, view=None):
-        get_count = getattr(view, "get_list_count", None)
-        known_count = get_count(queryset) if get_count is not None else None
-        self.django_paginator_class = partial(KnownCountPaginator, known_count=known_count)
-        return super().paginate_queryset(queryset, request, view)
+    def window(self, request: Request, *, page_size: int | None = None) -> Window:
+        """The window this request asks for (``page`` and ``page_size``; ``page_size``
+        given, the client's is ignored); ``NotFound`` for a malformed page."""
+        self.request = request
+        number = page_number(request.query_params.get(self.page_query_param) or 1)
+        return Window.page(number, page_size or self.get_page_size(request))
+
+    def page_response(self, page: ListPage, results: list) -> Response:
+        """The body of ``page`` with ``results`` (its serialized items); ``NotFound`` for a
+        page past the end."""
+        if page.past_the_end:
+            raise NotFound(self.invalid_page_message)
+        url = self.request.build_absolute_uri()
+        next_link = pagination.replace_query_param(url, self.page_query_param, page.next_page_number)
+        if page.previous_page_number == 1:
+            previous_link = pagination.remove_query_param(url, self.page_query_param)
+        else:
+            previous_link = pagination.replace_query_param(
+                url, self.page_query_param, page.previous_page_number
+            )
+        return Response(
+            {
+                "count": page.count,
+                "next": next_link if page.has_next else None,
+                "previous": previous_link if page.has_previous else None,
+                "results": results,
+            }
+        )
 
     def get_paginated_response_schema(self, schema: dict) -> dict:
         response = super().get_paginated_response_schema(schema)

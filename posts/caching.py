@@ -27,6 +27,7 @@ import math
 import time
 from collections.abc import Callable, Collection
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -162,44 +163,55 @@ def public_post_count() -> int:
     return count
 
 
-def search_count(params: dict[str, list[str]], count: Callable[[], int]) -> int:
-    """The count of a search (``params``: the list's filter parameters), kept like the
-    ranking of ``search_ranking``: a word found in most posts makes the exact count visit
-    every match (60-150 ms at 100,000 posts), on every page of those results."""
-    return _kept_search("count", params, count)
+def filtered_count(params: list, count: Callable[[], int]) -> int:
+    """The count of a filtered public list (``params``: its filters, as
+    ``PostFilters.cache_key`` gives them), as ``count()`` computes it.
+
+    Like ``public_post_count``: below ``POSTS_COUNT_CACHE_MIN`` every call counts (an
+    index walk of so few rows is cheap); above it, the count is kept until the next write
+    that changes post content, since a tag on a fifth of the posts makes an exact count
+    visit every one of them, on every page of that list.
+    """
+    minimum = getattr(settings, "POSTS_COUNT_CACHE_MIN", COUNT_CACHE_MIN)
+    return _kept("filtered-count", params, count, keep=lambda value: value >= minimum)
 
 
-def search_ranking(
-    params: dict[str, list[str]], rank: Callable[[], tuple[int, list[int]]]
-) -> tuple[int, list[int] | None]:
+def search_count(params: list, count: Callable[[], int]) -> int:
+    """The count of a search, kept like the ranking of ``search_ranking``: a word found in
+    most posts makes the exact count visit every match, on every page of those results."""
+    return _kept("search-count", params, count)
+
+
+def search_ranking(params: list, rank: Callable[[], tuple[int, list[int]]]) -> tuple[int, list[int]]:
     """The count of a relevance-ordered search and the ids of its ranked matches in
     order, as ``rank()`` computes them, kept until the next write that changes post
     content.
 
-    Ranking reads and decompresses each match's search vector: for a word in a few
-    hundred posts it costs several times the list page, for a word in most posts
-    (1,000 ranked, plus a count visiting every match) a hundred times. Searches repeat,
-    writes are rare: the result is kept until the next post, tag or profile write (any
-    process when the cache is shared, otherwise within ``COUNT_SECONDS``) or the next
-    scheduled publication, whichever comes first, and pages are read by id.
+    Ranking reads and decompresses each match's search vector. Searches repeat, writes
+    are rare: the result is kept until the next post, tag or profile write (any process
+    when the cache is shared, otherwise within ``COUNT_SECONDS``) or the next scheduled
+    publication, whichever comes first, and pages are read by id.
     """
-    return _kept_search("ranking", params, rank)
+    return _kept("search-ranking", params, rank)
 
 
-def _kept_search(kind: str, params: dict[str, list[str]], compute: Callable[[], object]) -> object:
-    digest = hashlib.sha256(json.dumps(sorted(params.items())).encode()).hexdigest()
-    key = f"{KEY_PREFIX}:search-{kind}:{generation(CONTENT)}:{digest}"
+def _kept(
+    kind: str, params: list, compute: Callable[[], Any], keep: Callable[[Any], bool] | None = None
+) -> Any:
+    digest = hashlib.sha256(json.dumps(params).encode()).hexdigest()
+    key = f"{KEY_PREFIX}:{kind}:{generation(CONTENT)}:{digest}"
     value = cache.get(key)
     if value is None:
         value = compute()
-        _set_if_known(key, value)
+        if keep is None or keep(value):
+            _set_if_known(key, value)
     return value
 
 
 def _set_if_known(key: str, value: object) -> None:
     # Only when the next publication is already known (the public list, the home page
     # and the response cache look it up once per post write): looking it up here would
-    # take a search request past its budget of 4 queries.
+    # cost a search or a filtered list one more query.
     timeout = _known_timeout(COUNT_SECONDS, generation(POSTS))
     if timeout:
         cache.set(key, value, timeout)

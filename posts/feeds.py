@@ -1,17 +1,18 @@
 """RSS 2.0 (``/feed/``) and Atom (``/feed/atom/``) of the latest public posts.
 
-Only ``Post.objects.public()``: drafts and scheduled posts never reach a feed reader,
-and a scheduled post appears by itself once its time has come. One query per feed.
+Only public posts (``posts.selectors.latest_public_posts``): drafts and scheduled posts
+never reach a feed reader, and a scheduled post appears by itself once its time has
+come. One query per feed.
 """
 
 from datetime import datetime
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
-from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
+from posts import selectors
 from posts.models import Post
 
 FEED_SIZE = 20
@@ -28,21 +29,8 @@ class LatestPostsFeed(Feed):
     def link(self) -> str:
         return reverse("web:home")
 
-    def items(self) -> QuerySet:
-        return (
-            Post.objects.public()
-            .select_related("author")
-            .only(
-                "title",
-                "slug",
-                "excerpt",
-                "published_at",
-                "updated_at",
-                "author__username",
-                "author__display_name",
-            )
-            .order_by("-published_at", "-id")[:FEED_SIZE]
-        )
+    def items(self) -> list[Post]:
+        return selectors.latest_public_posts(limit=FEED_SIZE)
 
     def item_title(self, item: Post) -> str:
         return item.title

@@ -1,41 +1,28 @@
-"""Filtering, ordering and search for post lists."""
+"""The query parameters of post lists: declared (for the schema), validated, and read
+into ``posts.selectors.PostFilters``, which the selectors apply.
+
+The FilterSets and backends below describe the parameters to drf-spectacular and
+validate them as DRF and django-filter do (a malformed date is a 400); they never filter
+a queryset themselves: how a filter runs fast is the selectors' business.
+"""
 
 import datetime
 
 from django import forms
-from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.exceptions import ValidationError
-from django.db import connection
-from django.db.models import (
-    Case,
-    Exists,
-    F,
-    FloatField,
-    Func,
-    IntegerField,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    TextField,
-    Value,
-    When,
-)
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django_filters import rest_framework as filters
+from django_filters import utils as filter_utils
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.filters import BaseFilterBackend, OrderingFilter
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from accounts.models import User
-from config.pagination import Head, with_head
 from posts import search
 from posts.models import Post
-
-# Matches ranked by relevance in a search, newest first (see PostSearchFilter).
-RANKED_MATCHES = 1000
+from posts.selectors import ORDERING_KEYS, RANKED_MATCHES, PostFilters
 
 
 class DateOrDateTimeField(forms.Field):
@@ -81,12 +68,15 @@ def _date_or_datetime_filter(lookup_expr: str, bound: str) -> DateOrDateTimeFilt
     )
 
 
-class PostFilter(filters.FilterSet):
-    author = filters.CharFilter(method="filter_author", help_text="Author's username (any case).")
-    tag = filters.CharFilter(
-        method="filter_tag", help_text="A tag slug, or several comma-separated: any of them."
-    )
-    category = filters.CharFilter(field_name="category__slug", help_text="Category slug.")
+class _DeclaredFilterSet(filters.FilterSet):
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        raise NotImplementedError("posts.selectors applies the post filters: use read_post_filters()")
+
+
+class PostFilter(_DeclaredFilterSet):
+    author = filters.CharFilter(help_text="Author's username (any case).")
+    tag = filters.CharFilter(help_text="A tag slug, or several comma-separated: any of them.")
+    category = filters.CharFilter(help_text="Category slug.")
     published_after = _date_or_datetime_filter("gte", "inclusive")
     published_before = _date_or_datetime_filter("lt", "exclusive")
 
@@ -94,43 +84,14 @@ class PostFilter(filters.FilterSet):
         model = Post
         fields = ["author", "tag", "category", "published_after", "published_before"]
 
-    def filter_author(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(author__in=User.objects.with_username(value).values("pk"))
-
-    def filter_tag(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        slugs = [slug.strip() for slug in value.split(",") if slug.strip()]
-        if not slugs:
-            return queryset
-        # EXISTS, not a join: a post with two matching tags must appear once.
-        tagged = Post.tags.through.objects.filter(post_id=OuterRef("pk"), tag__slug__in=slugs)
-        return queryset.filter(Exists(tagged))
-
 
 class MyPostFilter(PostFilter):
     status = filters.ChoiceFilter(
-        choices=[("draft", "draft"), ("scheduled", "scheduled"), ("published", "published (public now)")],
-        method="filter_status",
+        choices=[("draft", "draft"), ("scheduled", "scheduled"), ("published", "published (public now)")]
     )
 
     class Meta(PostFilter.Meta):
         fields = [*PostFilter.Meta.fields, "status"]
-
-    def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.with_status(value)
-
-
-class PostFilterBackend(filters.DjangoFilterBackend):
-    """django-filter's backend, skipped when the request has none of the filterset's
-    parameters: building and validating an empty FilterSet filters nothing and cost
-    ~15% of a post list request."""
-
-    def filter_queryset(self, request: Request, queryset: QuerySet, view: APIView) -> QuerySet:
-        filterset_class = self.get_filterset_class(view, queryset)
-        if filterset_class is not None and not any(
-            name in request.query_params for name in filterset_class.base_filters
-        ):
-            return queryset
-        return super().filter_queryset(request, queryset, view)
 
 
 class PostOrderingFilter(OrderingFilter):
@@ -138,114 +99,23 @@ class PostOrderingFilter(OrderingFilter):
     descending, comma-separated. Unknown keys are ignored. Ties break by newest id, so
     pages never overlap."""
 
-    ordering_fields = ["published_at", "title", "like_count", "comment_count"]
+    ordering_fields = list(ORDERING_KEYS)
     ordering_description = (
         "Comma-separated keys among published_at, title, like_count, comment_count; prefix `-` for "
         "descending. Default -published_at (relevance when searching); unknown keys are ignored."
     )
 
-    # Drafts have no published_at. PostgreSQL sorts NULLs last ascending and first
-    # descending, SQLite the other way round; spelling PostgreSQL's rule out makes both
-    # databases agree (and PostgreSQL's plan, and so its index use, is unchanged).
-    NULLS_AS_POSTGRESQL = {
-        "published_at": F("published_at").asc(nulls_last=True),
-        "-published_at": F("published_at").desc(nulls_first=True),
-    }
-
-    def get_ordering(self, request: Request, queryset: QuerySet, view: APIView):
-        ordering = super().get_ordering(request, queryset, view)
-        if ordering:
-            return [*(self.NULLS_AS_POSTGRESQL.get(key, key) for key in ordering), "-id"]
-        return ordering
-
     def filter_queryset(self, request: Request, queryset: QuerySet, view: APIView) -> QuerySet:
-        if self.get_valid_ordering_requested(request, queryset, view):
-            return super().filter_queryset(request, queryset, view)
-        if request.query_params.get(PostSearchFilter.search_param, "").strip():
-            return queryset  # relevance order, set by the search backend
-        return super().filter_queryset(request, queryset, view)
-
-    def get_valid_ordering_requested(self, request: Request, queryset: QuerySet, view: APIView) -> bool:
-        params = request.query_params.get(self.ordering_param)
-        if not params:
-            return False
-        fields = [param.strip() for param in params.split(",")]
-        return bool(self.remove_invalid_fields(queryset, fields, view, request))
+        raise NotImplementedError("posts.selectors orders post lists: use read_post_filters()")
 
 
 class PostSearchFilter(BaseFilterBackend):
-    """``search``: full text over title, excerpt and body.
-
-    On PostgreSQL: the stored, weighted ``search_vector`` (GIN-indexed) matched by a
-    ``websearch_to_tsquery``, ordered by rank unless ``ordering`` is given. Elsewhere
-    (SQLite): case-insensitive containment.
-    """
+    """``search``: full text over title, excerpt and body (see ``posts.search``)."""
 
     search_param = "search"
-    max_length = search.MAX_SEARCH_LENGTH
 
     def filter_queryset(self, request: Request, queryset: QuerySet, view: APIView) -> QuerySet:
-        term = request.query_params.get(self.search_param, "").strip()[: self.max_length]
-        if not term:
-            return queryset
-        # Only a valid ordering overrides relevance: unknown keys are ignored, as elsewhere.
-        ordered_by_client = PostOrderingFilter().get_valid_ordering_requested(request, queryset, view)
-        if connection.vendor == "postgresql":
-            parsed = search.parse(term)
-            query = search.match_query(parsed)
-            if query is None or not parsed.looks_for_something:
-                return queryset.none()
-            # Stop words drop out of a query ("the -dog" is only "-dog"): PostgreSQL's
-            # querytree() says "T" when what remains cannot use the index, and as it only
-            # depends on the term, the planner settles it before any row is read.
-            indexable = Func(query, function="querytree", output_field=TextField())
-            queryset = queryset.filter(search_vector=query).alias(search_indexable=indexable)
-            queryset = queryset.exclude(search_indexable="T")
-            query = search.rank_query(parsed)
-            if not ordered_by_client:
-                newest = queryset.order_by("-published_at", "-id").values("pk")[:RANKED_MATCHES]
-                ranked = queryset.annotate(rank=self._bounded_rank(newest, query))
-                ranked = ranked.order_by("-rank", "-published_at", "-id")
-                # The first RANKED_MATCHES results are exactly the newest matches by
-                # relevance (every other match ranks -1, below them): a page among them
-                # is read from those alone, instead of sorting every match (for a word
-                # in every post, all 100,000 rows) to find it.
-                head = queryset.filter(pk__in=newest).annotate(rank=SearchRank(F("search_vector"), query))
-                head = head.order_by("-rank", "-published_at", "-id")
-                return with_head(ranked, head, RANKED_MATCHES, by_id=queryset)
-            return queryset
-        matches = Q(title__icontains=term) | Q(excerpt__icontains=term) | Q(body__icontains=term)
-        return queryset.filter(matches)
-
-    @staticmethod
-    def ranked_matches_query(head: Head) -> QuerySet:
-        """The ids of a relevance-ordered search's ranked head (``head.rows``: the newest
-        ``RANKED_MATCHES`` matches by relevance) in order, each with how many posts match
-        in all: a subquery PostgreSQL runs once."""
-        matches = head.by_id.order_by()
-        total = matches.annotate(total=Func(F("pk"), function="COUNT", output_field=IntegerField()))
-        return head.rows.annotate(total=Subquery(total.values("total"))).values_list("pk", "total")
-
-    @classmethod
-    def ranked_matches(cls, head: Head) -> tuple[int, list[int]]:
-        """How many posts the search matches, and its ranked ids in order: one query."""
-        rows = list(cls.ranked_matches_query(head))
-        return (rows[0][1] if rows else 0), [pk for pk, _ in rows]
-
-    @staticmethod
-    def _bounded_rank(newest: QuerySet, query: SearchQuery) -> Case:
-        """The rank of the newest ``RANKED_MATCHES`` matches, -1 for older ones.
-
-        Ranking reads and decompresses each match's vector: for a word found in most of
-        100,000 posts that took seconds. Any rarer word has all its matches ranked; for
-        a very common one, the newest matches come by relevance, then the older ones
-        newest first. Nothing is left out, so ``count`` stays exact.
-        """
-        return Case(
-            When(pk__in=newest, then=SearchRank(F("search_vector"), query)),
-            default=Value(-1.0),
-            output_field=FloatField(),
-        )
+        raise NotImplementedError("posts.selectors searches post lists: use read_post_filters()")
 
     def get_schema_operation_parameters(self, view: APIView) -> list[dict]:
         return [
@@ -254,15 +124,60 @@ class PostSearchFilter(BaseFilterBackend):
                 "required": False,
                 "in": "query",
                 "description": "Full-text search over title, excerpt and body; results by relevance "
-                "unless `ordering` is given (when a search matches more than 1,000 posts, the newest "
-                "1,000 come by relevance, then the older ones newest first; none is left out). The "
+                "unless `ordering` is given (when a search matches more than "
+                f"{RANKED_MATCHES:,} posts, the newest {RANKED_MATCHES:,} come by relevance, then the "
+                "older ones newest first; none is left out). The "
                 "ranking and `count` are kept in a cache until the next post write. Syntax (as web "
                 'search engines): words must all appear, `"a phrase"` in that order, `or` between '
                 'alternatives, `-word` or `-"a phrase"` must not appear. At most '
                 f"{search.MAX_SEARCH_WORDS} words count (the rest is ignored), and every alternative needs a "
                 "word to look for: a search of only negations (`-draft`, `cat or -dog`) matches "
-                "nothing. At most 200 characters. On SQLite (development) the term is matched as "
-                "plain text.",
+                f"nothing. At most {search.MAX_SEARCH_LENGTH} characters. On SQLite (development) the "
+                "term is matched as plain text.",
                 "schema": {"type": "string"},
             }
         ]
+
+
+# Parameters that post lists read (filters, search, ordering): the response cache keys on them.
+POST_LIST_PARAMS = (
+    *PostFilter.base_filters,
+    PostSearchFilter.search_param,
+    PostOrderingFilter.ordering_param,
+)
+
+
+def search_term(value: str | None) -> str:
+    """The search term as the selectors take it: trimmed and at most MAX_SEARCH_LENGTH."""
+    return (value or "").strip()[: search.MAX_SEARCH_LENGTH]
+
+
+def ordering_keys(value: str | None) -> tuple[str, ...]:
+    """The valid keys of an ``ordering`` parameter, in order; unknown keys are ignored."""
+    keys = (key.strip() for key in (value or "").split(","))
+    return tuple(key for key in keys if key.lstrip("-") in ORDERING_KEYS)
+
+
+def read_post_filters(request: Request, filterset_class: type[PostFilter] = PostFilter) -> PostFilters:
+    """This list request's filters, search and ordering; a ``ValidationError`` (400) for
+    a malformed value, as django-filter's backend gives."""
+    params = request.query_params
+    values: dict = {}
+    # Most lists have no filter at all: building and validating an empty FilterSet would
+    # cost more than the rest of reading the parameters.
+    if any(name in params for name in filterset_class.base_filters):
+        filterset = filterset_class(data=params, request=request)
+        if not filterset.is_valid():
+            raise filter_utils.translate_validation(filterset.errors)
+        values = filterset.form.cleaned_data
+    tags = tuple(slug.strip() for slug in (values.get("tag") or "").split(",") if slug.strip())
+    return PostFilters(
+        author=(values.get("author") or "").strip(),
+        tags=tags,
+        category=(values.get("category") or "").strip(),
+        published_after=values.get("published_after"),
+        published_before=values.get("published_before"),
+        status=values.get("status") or "",
+        search=search_term(params.get(PostSearchFilter.search_param)),
+        ordering=ordering_keys(params.get(PostOrderingFilter.ordering_param)),
+    )

@@ -1,26 +1,19 @@
 """Visibility rules for posts and comments, in one place.
 
+How a face reads posts (which columns, which plan) is ``posts.selectors``' business; these
+are the rules it and the writes build on.
+
 A post is *public* when it is published and its ``published_at`` has come; a published
 post with a future ``published_at`` is *scheduled* and turns public by itself, since
 every query compares with the current time. Everyone else's non-public posts exist
 only for their author and staff.
 """
 
-import functools
 from datetime import datetime
 
-from django.contrib.postgres.expressions import ArraySubquery
-from django.db import connections, models
-from django.db.models import Count, OuterRef, Q
+from django.db import models
+from django.db.models import Count, Q
 from django.utils import timezone
-
-# The columns a list item shows: every other column (the body, the HTML, the search
-# vector, the author's profile) would only be read, converted and thrown away.
-LISTING_FIELDS = (
-    "id", "slug", "title", "excerpt", "status", "published_at", "created_at", "updated_at",
-    "comment_count", "like_count", "reading_time", "author__username", "author__display_name",
-    "category__slug", "category__name",
-)  # fmt: skip
 
 
 def is_public(prefix: str = "", *, at: datetime | None = None) -> Q:
@@ -52,27 +45,6 @@ class PostQuerySet(models.QuerySet):
         """Filter by the status a reader sees: ``draft``, ``scheduled`` or ``published``
         (public now)."""
         return {"draft": self.drafts, "scheduled": self.scheduled, "published": self.public}[status]()
-
-    def for_listing(self) -> "PostQuerySet":
-        """What a list item needs, in one query (plus one for the tags on SQLite)."""
-        return self.with_tag_slugs().only(*LISTING_FIELDS)
-
-    def with_tag_slugs(self) -> "PostQuerySet":
-        """Author and category joined; the tag slugs as an array in the same query on
-        PostgreSQL (``tag_slugs``), prefetched elsewhere."""
-        posts = self.select_related("author", "category")
-        if connections[self.db].vendor != "postgresql":
-            return posts.prefetch_related("tags")
-        return posts.annotate(tag_slugs=ArraySubquery(_tag_slugs_subquery()))
-
-
-@functools.cache
-def _tag_slugs_subquery() -> models.QuerySet:
-    # Built once: resolving the many-to-many path costs more than the rest of the query;
-    # annotate() copies it, so sharing it is safe.
-    from posts.models import Tag
-
-    return Tag.objects.filter(posts=OuterRef("pk")).order_by("slug").values("slug")
 
 
 class CommentQuerySet(models.QuerySet):

@@ -68,9 +68,9 @@ class PostListSerializer(serializers.ModelSerializer):
         return post.display_status
 
     def to_representation(self, post: Post) -> dict[str, Any]:
-        # Lists are the hot path: building the fields and walking them costs ~10x this
-        # dict. The declared fields still describe the schema, and
-        # posts/tests/test_perf_representation.py checks that both give the same JSON.
+        # Lists are the hot path: building the fields and walking them costs many times
+        # this dict (docs/performance.md). The declared fields still describe the schema,
+        # and a test checks that both give the same JSON.
         # Subclasses (other fields) take the generic path.
         if type(self) is not PostListSerializer:
             return super().to_representation(post)
@@ -124,11 +124,11 @@ class PostListSerializer(serializers.ModelSerializer):
 
 
 def tag_slugs(post: Post) -> list[str]:
-    """The post's tag slugs, from the ``tag_slugs`` annotation (``for_listing`` on
-    PostgreSQL) or the prefetched/queried tags."""
-    slugs = getattr(post, "tag_slugs", None)
-    if slugs is not None:
-        return slugs
+    """The post's tag slugs: from its ``tag_list`` when a selector read it, otherwise
+    (a post just written) from its tags, in their order (by slug)."""
+    tags = getattr(post, "tag_list", None)
+    if tags is not None:
+        return [tag.slug for tag in tags]
     return [tag.slug for tag in post.tags.all()]
 
 
@@ -211,11 +211,7 @@ class PostWriteSerializer(serializers.ModelSerializer):
 
     def update(self, instance: Post, validated_data: dict[str, Any]) -> Post:
         tags = validated_data.pop("tags", None)
-        post = services.update_post(post=instance, tags=tags, **validated_data)
-        if tags is not None:
-            # The ``tag_slugs`` annotation was read before the edit; the response must not show it.
-            post.__dict__.pop("tag_slugs", None)
-        return post
+        return services.update_post(post=instance, tags=tags, **validated_data)
 
     def to_representation(self, instance: Post) -> dict[str, Any]:
         return PostDetailSerializer(instance, context=self.context).data

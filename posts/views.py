@@ -1,13 +1,12 @@
-"""The blog's JSON API: posts, likes, comments, tags, categories, my posts and the feed."""
+"""The blog's JSON API: posts, likes, comments, tags, categories, my posts and the feed.
 
-import contextlib
-import functools
-from datetime import UTC, datetime
+Reads come from ``posts.selectors``, writes go through ``posts.services``; the views
+translate between HTTP and them.
+"""
 
-from django.db import DatabaseError, connection
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
-from django.utils import timezone
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, mixins, viewsets
 from rest_framework.decorators import action
@@ -16,15 +15,19 @@ from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnl
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.models import Follow
-from config import pagination
-from config.pagination import with_prepared_pages
-from config.prepared import PreparedQuery
-from posts import caching, services
-from posts.filters import MyPostFilter, PostFilter, PostFilterBackend, PostOrderingFilter, PostSearchFilter
+from config.pagination import ListPage, Window
+from posts import caching, selectors, services
+from posts.filters import (
+    POST_LIST_PARAMS,
+    MyPostFilter,
+    PostFilter,
+    PostOrderingFilter,
+    PostSearchFilter,
+    read_post_filters,
+)
 from posts.models import Category, Comment, Like, Post, Tag
 from posts.permissions import CommentPermission, IsAuthorOrStaffOrReadOnly, IsStaffOrReadOnly
-from posts.querysets import LISTING_FIELDS
+from posts.selectors import PostFilters
 from posts.serializers import (
     CategorySerializer,
     CommentSerializer,
@@ -35,60 +38,26 @@ from posts.serializers import (
     TagSerializer,
 )
 
-DETAIL_FIELDS = (*LISTING_FIELDS, "body", "body_html")
-# Stand-ins the anonymous detail's query is compiled with (see ``public_post_by_slug``).
-_SLUG_PLACEHOLDER = "\x00slug"
-_NOW_PLACEHOLDER = datetime(1, 1, 1, 0, 0, 1, 234567, tzinfo=UTC)
-POST_FILTER_BACKENDS = [PostFilterBackend, PostOrderingFilter, PostSearchFilter]
-# Query parameters that narrow the post list (and so need an exact count).
-LIST_FILTER_PARAMS = (*PostFilter.base_filters, PostSearchFilter.search_param)
-
-
-# (database, "posts:public", ordering) -> the unfiltered public list, built with _NOW_PLACEHOLDER.
-_listing_templates: dict[tuple, QuerySet] = {}
-
-
-@functools.cache
-def _public_detail_query(db: str) -> PreparedQuery:
-    posts = Post.objects.using(db).public(at=_NOW_PLACEHOLDER).with_tag_slugs().only(*DETAIL_FIELDS)
-    return PreparedQuery(posts.filter(slug=_SLUG_PLACEHOLDER), slug=_SLUG_PLACEHOLDER, now=_NOW_PLACEHOLDER)
-
-
-def public_post_by_slug(slug: str) -> Post | None:
-    """The public post ``slug`` as an anonymous reader's detail shows it, or None.
-
-    The busiest query of the site, and one whose shape never changes: its SQL is
-    compiled once per process (``config.prepared``), which halves the CPU of the
-    request. PostgreSQL only (elsewhere the tags are prefetched, a second query).
-    """
-    rows = _public_detail_query(Post.objects.db).fetch(slug=slug, now=timezone.now())
-    return rows[0] if rows else None
-
 
 class PostListMixin:
-    """Filtering, ordering, search and the list representation shared by post lists."""
+    """A list of posts that a selector answers: ``read_page`` says which."""
 
-    filter_backends = POST_FILTER_BACKENDS
+    # These describe the list's parameters to the schema; ``list`` reads the same
+    # parameters with ``read_post_filters`` and the selector applies them.
+    filter_backends = [DjangoFilterBackend, PostOrderingFilter, PostSearchFilter]
     filterset_class = PostFilter
-    ordering = ["-published_at"]
     serializer_class = PostListSerializer
 
+    def read_page(self, filters: PostFilters, window: Window) -> ListPage[Post]:
+        raise NotImplementedError
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        return queryset  # the list's parameters mean nothing for the one post a write finds
+
     def list(self, request: Request, *args, **kwargs) -> Response:
-        if connection.vendor != "postgresql" or not request.query_params.get("search", "").strip():
-            return super().list(request, *args, **kwargs)
-        # PostgreSQL prices the @@ match as nearly free per row, so for a word found in
-        # most posts it scans the table and decompresses every post's search vector
-        # (about a second at 100,000 posts); the GIN index answers the same match in a
-        # tenth of that. Set and reset around this request's queries (a transaction for
-        # SET LOCAL would cost two more round trips than the list's query budget has).
-        with connection.cursor() as cursor:
-            cursor.execute("SET enable_seqscan = off")
-            try:
-                return super().list(request, *args, **kwargs)
-            finally:
-                # In an aborted transaction RESET fails, but the rollback undoes the SET.
-                with contextlib.suppress(DatabaseError):
-                    cursor.execute("RESET enable_seqscan")
+        filters = read_post_filters(request, self.filterset_class)
+        page = self.read_page(filters, self.paginator.window(request))
+        return self.paginator.page_response(page, self.get_serializer(page.items, many=True).data)
 
 
 @extend_schema_view(
@@ -105,23 +74,18 @@ class PostViewSet(caching.AnonymousResponseCacheMixin, PostListMixin, viewsets.M
     lookup_field = "slug"
     lookup_value_regex = "[^/]+"
     permission_classes = [IsAuthenticatedOrReadOnly, IsAuthorOrStaffOrReadOnly]
-    list_query_params = (*LIST_FILTER_PARAMS, PostOrderingFilter.ordering_param)
+    list_query_params = POST_LIST_PARAMS
 
     def get_queryset(self) -> QuerySet:
+        """The posts the caller may see, whole: what a write starts from."""
         user = self.request.user
-        if self.action == "list":
-            self.listed_at = timezone.now()
-            if self._prepared_listing():
-                return self._listing_template()
-            return Post.objects.public(at=self.listed_at).for_listing()
-        posts = Post.objects.visible_to(user).with_tag_slugs()
-        if self.action == "retrieve":
-            # Only what the detail shows: the search vector (often larger than the body) and
-            # the author's password hash and profile would be read, converted and dropped.
-            posts = posts.only(*DETAIL_FIELDS)
+        posts = Post.objects.visible_to(user)
         if user.is_authenticated:
             posts = posts.annotate(liked=Exists(Like.objects.filter(post=OuterRef("pk"), user=user)))
         return posts
+
+    def read_page(self, filters: PostFilters, window: Window) -> ListPage[Post]:
+        return selectors.public_posts(filters=filters, window=window)
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, services.PostGone):  # deleted after get_object() found it
@@ -129,86 +93,15 @@ class PostViewSet(caching.AnonymousResponseCacheMixin, PostListMixin, viewsets.M
         return super().handle_exception(exc)
 
     def get_object(self) -> Post:
-        """An anonymous reader's post comes from the prepared query (same rows, same
-        404); everyone else's through the queryset, which depends on who asks."""
-        anonymous = not self.request.user.is_authenticated
-        if self.action != "retrieve" or not anonymous or connection.vendor != "postgresql":
+        """A post to read comes from the selector (what the detail shows, for this
+        viewer); a post to change, whole, from the queryset."""
+        if self.action != "retrieve":
             return super().get_object()
-        post = public_post_by_slug(self.kwargs[self.lookup_field])
+        post = selectors.post_for(slug=self.kwargs[self.lookup_field], viewer=self.request.user)
         if post is None:
             raise Http404("No Post matches the given query.")  # as get_object_or_404 says it
         self.check_object_permissions(self.request, post)
         return post
-
-    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
-        # List filters mean nothing for one post (and building the FilterSet costs
-        # about a millisecond of a detail request).
-        if self.detail:
-            return queryset
-        if getattr(queryset, "prepared_pages", None) is not None:
-            return queryset  # the listing template: filtered and ordered when it was built
-        queryset = super().filter_queryset(queryset)
-        if self.action == "list" and connection.vendor == "postgresql" and not self.list_filters:
-            # No filter: the SQL of a page depends only on the ordering asked for (and the
-            # page), so it is compiled once per process (``config.prepared``).
-            queryset = with_prepared_pages(queryset, self._listing_key(), now=self.listed_at)
-        return queryset
-
-    def _listing_key(self) -> tuple[str, str]:
-        return ("posts:public", self.request.query_params.get(PostOrderingFilter.ordering_param, ""))
-
-    def _prepared_listing(self) -> bool:
-        """Whether this list request is unfiltered (on PostgreSQL) and asks for a page
-        that ``KnownCountPaginator`` answers from compiled SQL, which never runs the
-        queryset itself: then the queryset need not be built for it either."""
-        if connection.vendor != "postgresql" or self.list_filters:
-            return False
-        try:
-            number = int(self.request.query_params.get(self.paginator.page_query_param, 1))
-        except ValueError:
-            return False
-        bottom = (number - 1) * self.paginator.get_page_size(self.request)
-        return 0 <= bottom < pagination.DEEP_OFFSET
-
-    def _listing_template(self) -> QuerySet:
-        """The unfiltered public list in the order asked for, built (and filtered) once
-        per process with a stand-in time and marked to be paged with this request's."""
-        key = (connection.alias, *self._listing_key())
-        template = _listing_templates.get(key)
-        if template is None:
-            if len(_listing_templates) >= pagination.PREPARED_PAGES_MAX:
-                _listing_templates.clear()
-            base = Post.objects.public(at=_NOW_PLACEHOLDER).for_listing()
-            template = _listing_templates[key] = super().filter_queryset(base)
-        return with_prepared_pages(
-            template._chain(), self._listing_key(), built_with={"now": _NOW_PLACEHOLDER}, now=self.listed_at
-        )
-
-    @functools.cached_property
-    def list_filters(self) -> dict[str, list[str]]:
-        """The filter and search parameters of this list request that have a value."""
-        params = {
-            name: [value.strip() for value in self.request.query_params.getlist(name)]
-            for name in LIST_FILTER_PARAMS
-        }
-        return {name: values for name, values in params.items() if any(values)}
-
-    def get_list_count(self, queryset: QuerySet) -> int | None:
-        """The paginator's count for the unfiltered public list and for searches (cached
-        on large sites and for searches matching as many posts: see ``posts.caching``);
-        None (count exactly) for anything else."""
-        if self.action != "list":
-            return None
-        filters = self.list_filters
-        if not filters:
-            return caching.public_post_count()
-        if PostSearchFilter.search_param in filters:
-            head = getattr(queryset, "paginator_head", None)
-            if head is None:  # ordered by the client
-                return caching.search_count(filters, queryset.count)
-            count, head.ids = caching.search_ranking(filters, lambda: PostSearchFilter.ranked_matches(head))
-            return count
-        return None
 
     def get_serializer_class(self):
         if self.action in {"create", "update", "partial_update"}:
@@ -263,13 +156,7 @@ class PostViewSet(caching.AnonymousResponseCacheMixin, PostListMixin, viewsets.M
             return Response(
                 CommentSerializer(comment, context=self.get_serializer_context()).data, status=201
             )
-        comments = (
-            Comment.objects.visible_to(request.user)
-            .filter(post=post)
-            .select_related("author")
-            .order_by("created_at", "id")
-        )
-        page = self.paginate_queryset(comments)
+        page = self.paginate_queryset(selectors.comments_on(post=post, viewer=request.user))
         for comment in page:
             comment.post = post  # all share it: no query per comment for the slug
         return self.get_paginated_response(CommentSerializer(page, many=True).data)
@@ -331,18 +218,10 @@ class MyPostsView(PostListMixin, generics.ListAPIView):
 
     filterset_class = MyPostFilter
     permission_classes = [IsAuthenticated]
-    # No default for the ordering backend: it would replace the drafts-first order of
-    # get_queryset (and SQLite sorts NULLs last on a descending key).
-    ordering = None
+    queryset = Post.objects.none()  # for the schema: the selector reads the posts
 
-    def get_queryset(self) -> QuerySet:
-        if getattr(self, "swagger_fake_view", False):
-            return Post.objects.none()
-        return (
-            Post.objects.filter(author=self.request.user)
-            .for_listing()
-            .order_by(F("published_at").desc(nulls_first=True), "-created_at", "-id")
-        )
+    def read_page(self, filters: PostFilters, window: Window) -> ListPage[Post]:
+        return selectors.own_posts(author=self.request.user, filters=filters, window=window)
 
 
 @extend_schema(tags=["users"])
@@ -350,9 +229,7 @@ class FeedView(PostListMixin, generics.ListAPIView):
     """Public posts by the authors the caller follows, newest first."""
 
     permission_classes = [IsAuthenticated]
+    queryset = Post.objects.none()  # for the schema: the selector reads the posts
 
-    def get_queryset(self) -> QuerySet:
-        if getattr(self, "swagger_fake_view", False):
-            return Post.objects.none()
-        followed = Follow.objects.filter(follower=self.request.user).values("followed_id")
-        return Post.objects.public().filter(author_id__in=followed).for_listing()
+    def read_page(self, filters: PostFilters, window: Window) -> ListPage[Post]:
+        return selectors.followed_posts(follower=self.request.user, filters=filters, window=window)

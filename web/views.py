@@ -14,8 +14,6 @@ from typing import Any
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
-from django.core.paginator import EmptyPage, PageNotAnInteger
-from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -24,16 +22,17 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect, ensure_csrf_cookie
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from rest_framework.request import Request
+from rest_framework.exceptions import NotFound
 
-from accounts.models import Follow, User
+from accounts.models import User
 from accounts.throttles import login_budget_wait, login_throttled_detail
 from config import parsers
-from config.pagination import KnownCountPaginator
-from posts import caching
-from posts.filters import PostSearchFilter
-from posts.models import BODY_MAX_LENGTH, Comment, Like, Post, Tag
+from config.pagination import ListPage, Window, page_number
+from posts import caching, selectors
+from posts.filters import PostSearchFilter, search_term
+from posts.models import BODY_MAX_LENGTH, Post, Tag
 from posts.rendering import render_markdown
+from posts.selectors import PostFilters
 
 PAGE_SIZE = 10
 TOP_TAGS = 20
@@ -41,36 +40,20 @@ SEARCH_PARAM = PostSearchFilter.search_param
 LOGIN_URL = "web:login"
 
 
-def _paginate(request: HttpRequest, queryset: QuerySet, per_page: int = PAGE_SIZE, *, known_count=None):
-    """A page of ``queryset``; a malformed page or one past the end is a 404, as in the API.
-
-    An empty first page is a page (an empty list), not a 404. ``known_count`` spares a
-    ``COUNT(*)`` (see ``posts.caching.public_post_count``); deep pages use the API's
-    deferred join.
-    """
-    paginator = KnownCountPaginator(queryset, per_page, allow_empty_first_page=True, known_count=known_count)
+def _window(request: HttpRequest) -> Window:
+    """The page asked for; a malformed page is a 404, as in the API."""
     try:
-        return paginator.page(request.GET.get("page") or 1)
-    except (PageNotAnInteger, EmptyPage) as exc:
+        number = page_number(request.GET.get("page") or 1)
+    except NotFound as exc:
         raise Http404("No such page.") from exc
+    return Window.page(number, PAGE_SIZE)
 
 
-def _listing(posts: QuerySet) -> QuerySet:
-    """What a list of post cards shows, in two queries whatever the length: the posts with
-    their author and category, then all their tags (names, not just slugs)."""
-    return (
-        posts.select_related("author", "category")
-        .prefetch_related("tags")
-        .defer("body", "body_html", "search_vector", "author__password", "author__bio")
-    )
-
-
-def _search(request: HttpRequest, queryset: QuerySet) -> tuple[QuerySet, str]:
-    """Apply the API's full-text search (same backend, same ranking) to ``queryset``."""
-    term = request.GET.get(SEARCH_PARAM, "").strip()[: PostSearchFilter.max_length]
-    if not term:
-        return queryset, ""
-    return PostSearchFilter().filter_queryset(Request(request), queryset, view=None), term
+def _listed(page: ListPage) -> ListPage:
+    """``page``, or a 404 when it lies past the end (an empty first page is a page)."""
+    if page.past_the_end:
+        raise Http404("No such page.")
+    return page
 
 
 def _page_query(request: HttpRequest) -> str:
@@ -82,12 +65,13 @@ def _page_query(request: HttpRequest) -> str:
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    posts, term = _search(request, _listing(Post.objects.public()))
-    # Unsearched, the home page lists every public post: its count is the cached one.
-    page = _paginate(request, posts, known_count=None if term else caching.public_post_count())
+    """Public posts, newest first, or those matching ``search`` by relevance: the API's
+    list and the API's search."""
+    term = search_term(request.GET.get(SEARCH_PARAM))
+    page = _listed(selectors.public_posts(filters=PostFilters(search=term), window=_window(request)))
     context = {
         "page": page,
-        "posts": page.object_list,
+        "posts": page.items,
         "search": term,
         "page_query": _page_query(request),
         "tags": caching.remember("home-top-tags", lambda: list(Tag.objects.in_use()[:TOP_TAGS])),
@@ -100,17 +84,12 @@ def post_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """A post for whoever may see it: public posts for everyone, drafts and scheduled
     posts for their author and staff only (404 for everyone else, as in the API)."""
     user = request.user
-    posts = Post.objects.visible_to(user).select_related("author", "category").prefetch_related("tags")
-    if user.is_authenticated:
-        posts = posts.annotate(
-            liked=Exists(Like.objects.filter(post=OuterRef("pk"), user=user)),
-            following_author=Exists(Follow.objects.filter(followed=OuterRef("author_id"), follower=user)),
-        )
-    post = get_object_or_404(posts, slug=slug)
-    comments = Comment.objects.visible_to(user).filter(post=post).select_related("author")
+    post = selectors.post_for(slug=slug, viewer=user)
+    if post is None:
+        raise Http404("No such post.")
     context = {
         "post": post,
-        "comments": comments,
+        "comments": selectors.comments_on(post=post, viewer=user),
         "can_edit": user.is_authenticated and (user.pk == post.author_id or user.is_staff),
     }
     return render(request, "web/post_detail.html", context)
@@ -120,12 +99,12 @@ def post_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def author(request: HttpRequest, username: str) -> HttpResponse:
     users = User.objects.filter(is_active=True).with_public_stats(viewer=request.user)
     profile = get_object_or_404(users.with_username(username))
-    posts = _listing(Post.objects.public().filter(author=profile))
-    page = _paginate(request, posts)
+    filters = PostFilters(author=profile.username)
+    page = _listed(selectors.public_posts(filters=filters, window=_window(request)))
     context = {
         "profile": profile,
         "page": page,
-        "posts": page.object_list,
+        "posts": page.items,
         "page_query": _page_query(request),
     }
     return render(request, "web/author.html", context)
@@ -135,10 +114,11 @@ def author(request: HttpRequest, username: str) -> HttpResponse:
 def tag(request: HttpRequest, slug: str) -> HttpResponse:
     """Public posts with a tag. A tag with no public post is a 404, as the API does not
     list it either (its name may come from someone's draft)."""
-    tag = get_object_or_404(Tag.objects.in_use(), slug=slug)
-    posts = _listing(Post.objects.public().filter(tags=tag))
-    page = _paginate(request, posts)
-    context = {"tag": tag, "page": page, "posts": page.object_list, "page_query": _page_query(request)}
+    tag = get_object_or_404(Tag, slug=slug)
+    page = _listed(selectors.public_posts(filters=PostFilters(tags=(tag.slug,)), window=_window(request)))
+    if not page.count:
+        raise Http404("No such tag.")
+    context = {"tag": tag, "page": page, "posts": page.items, "page_query": _page_query(request)}
     return render(request, "web/tag.html", context)
 
 

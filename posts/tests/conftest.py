@@ -31,3 +31,15 @@ def contents(client, urls: list[str]) -> list[bytes]:
     responses = [client.get(url) for url in urls]
     assert all(response.status_code == 200 for response in responses)
     return [response.content for response in responses]
+
+
+def assert_write_clears_the_cache(cached, client, urls: list[str], write) -> None:
+    """``write()`` changes what anonymous readers of ``urls`` see, and they see the change
+    at once: the cached responses equal freshly built ones."""
+    before = contents(client, urls)
+    write()
+    after_cached = [client.get(url).content for url in urls]  # a deleted post is a 404 now
+    cached.POSTS_RESPONSE_CACHE = False
+    truth = [client.get(url).content for url in urls]
+    assert after_cached == truth
+    assert truth != before  # the write did change what readers see

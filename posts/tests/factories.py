@@ -3,9 +3,11 @@
 ``PostFactory`` makes a *public* post by default (published an hour ago); use
 ``PostFactory(draft=True)`` or ``PostFactory(scheduled=True)`` for the other states, and
 ``tags=["a", "b"]`` (names or Tag objects) to tag it. ``CommentFactory`` and ``LikeFactory``
-move the post's counters as the API would, so counts stay exact in tests.
+move the post's counters as the API would, so counts stay exact in tests. ``bulk_posts``
+writes many posts at once, as a bulk load does.
 """
 
+from collections.abc import Iterable
 from datetime import timedelta
 
 import factory
@@ -14,6 +16,7 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from accounts.tests.factories import UserFactory
+from posts import caching
 from posts.models import Category, Comment, Like, Post, Tag
 
 
@@ -99,3 +102,27 @@ class LikeFactory(DjangoModelFactory):
         like = super()._create(model_class, *args, **kwargs)
         Post.objects.filter(pk=like.post_id).update(like_count=F("like_count") + 1)
         return like
+
+
+def bulk_posts(author, rows: Iterable[dict]) -> list[Post]:
+    """Posts by ``author`` from ``rows`` (Post fields, ``tags``: Tag objects), written as a
+    bulk load writes them: rendered, then one INSERT (PostgreSQL's trigger fills the search
+    vector) and one for their tags, then ``caching.bump(posts=True)``, the rule for writes
+    that bypass ``posts.services``. Published an hour ago unless the row says otherwise."""
+    posts, tags = [], []
+    for row in rows:
+        fields = {"body": "Text.", "status": Post.Status.PUBLISHED, "published_at": _an_hour_ago(), **row}
+        tags.append(fields.pop("tags", ()))
+        post = Post(author=author, **fields)
+        post.render()
+        posts.append(post)
+    posts = Post.objects.bulk_create(posts)
+    through = Post.tags.through
+    links = zip(posts, tags, strict=True)
+    through.objects.bulk_create([through(post_id=p.pk, tag_id=tag.pk) for p, its in links for tag in its])
+    caching.bump(posts=True)
+    return posts
+
+
+def _an_hour_ago():
+    return timezone.now() - timedelta(hours=1)

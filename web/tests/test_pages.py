@@ -107,12 +107,12 @@ def test_home_on_a_large_site_skips_count_and_tag_scan_until_a_write(client, set
     PostFactory.create_batch(25, tags=["a"])
     _count_queries(client, "/")
     warm, _ = _count_queries(client, "/")
-    assert warm == 2  # the page of posts and their tags; count and tag list from the cache
+    assert warm <= 2  # the page of posts (and on SQLite their tags); count and tag list from the cache
     _publish(UserFactory(), title="Fresh off the press", tags=["fresh"])
     _, response = _count_queries(client, "/")
     html = response.content.decode()
     assert "Fresh off the press" in html and "#fresh" in html
-    assert response.context["page"].paginator.count == 26
+    assert response.context["page"].count == 26
 
 
 # --- Post page -------------------------------------------------------------------------

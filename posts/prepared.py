@@ -1,9 +1,7 @@
 """Querysets compiled to SQL once per process and run again with new parameter values.
 
-Compiling a queryset costs Django more CPU than PostgreSQL spends answering it: for a
-post's detail (the visibility rule, author and category joined, the tag-slug array)
-building and compiling the query took about 1 ms of the request's 2.5 ms, the query
-itself about 0.3 ms (docs/performance.md). For a query whose shape never changes, only
+Compiling a queryset can cost Django more CPU than PostgreSQL spends answering it (for
+a post's detail, see docs/performance.md). For a query whose shape never changes, only
 its values do (a slug, the current time), the SQL and the row layout can be kept and
 reused: the ORM still writes the SQL, from the same querysets the rest of the code uses,
 so there is no second copy of the visibility rules to drift apart.
@@ -14,7 +12,8 @@ query is prepared, not when it runs. On PostgreSQL every value reaches the param
 given (psycopg adapts it); SQLite's backend turns datetimes into strings first, so a
 datetime placeholder is PostgreSQL-only.
 
-A prepared query holds no per-request state: threads of one process share it.
+A prepared query holds no per-request state: threads of one process share it. Only
+``posts.selectors`` uses it, behind the reads it speeds up.
 """
 
 from collections.abc import Iterator
