@@ -9,8 +9,8 @@ from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.contrib.auth.validators import ASCIIUsernameValidator
 from django.db import models
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce, Lower
+from django.db.models import F, Q
+from django.db.models.functions import Lower
 
 
 class UserQuerySet(models.QuerySet):
@@ -24,25 +24,6 @@ class UserQuerySet(models.QuerySet):
     def with_email(self, email: str) -> "UserQuerySet":
         """Users whose email equals ``email`` ignoring case (at most one)."""
         return self.alias(email_lower=Lower("email")).filter(email_lower=email.lower())
-
-    def with_public_stats(self, *, viewer=None) -> "UserQuerySet":
-        """Annotate what a public profile shows, in the same query: counts of public
-        posts, followers and followed users, and whether ``viewer`` follows each user."""
-        from posts.models import Post  # posts depends on accounts, not the reverse
-
-        def count_of(queryset: models.QuerySet, field: str) -> Coalesce:
-            counted = queryset.filter(**{field: OuterRef("pk")}).order_by().values(field)
-            return Coalesce(Subquery(counted.annotate(n=Count("*")).values("n")), 0)
-
-        annotated = self.annotate(
-            post_count=count_of(Post.objects.public(), "author"),
-            follower_count=count_of(Follow.objects.all(), "followed"),
-            following_count=count_of(Follow.objects.all(), "follower"),
-        )
-        if viewer is not None and viewer.is_authenticated:
-            follows = Follow.objects.filter(follower=viewer, followed=OuterRef("pk"))
-            return annotated.annotate(following=Exists(follows))
-        return annotated.annotate(following=Value(False))
 
 
 class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):

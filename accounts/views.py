@@ -1,6 +1,7 @@
 """Sign-up, JWT tokens, the caller's profile, public profiles and follows."""
 
 from django.contrib.auth import update_session_auth_hash
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
@@ -12,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt import views as jwt_views
 
-from accounts import services
+from accounts import selectors, services
 from accounts.models import Follow, User
 from accounts.serializers import (
     AccessTokenVerifySerializer,
@@ -140,8 +141,10 @@ class UserDetailView(generics.RetrieveAPIView):
     permission_classes = [AllowAny]
 
     def get_object(self) -> User:
-        users = User.objects.filter(is_active=True).with_public_stats(viewer=self.request.user)
-        return get_object_or_404(users.with_username(self.kwargs["username"]))
+        profile = selectors.public_profile(username=self.kwargs["username"], viewer=self.request.user)
+        if profile is None:
+            raise Http404("No User matches the given query.")
+        return profile
 
 
 @extend_schema(tags=["users"], request=None, responses={200: FollowStateSerializer})

@@ -165,15 +165,27 @@ def public_post_count() -> int:
 
 def filtered_count(params: list, count: Callable[[], int]) -> int:
     """The count of a filtered public list (``params``: its filters, as
-    ``PostFilters.cache_key`` gives them), as ``count()`` computes it.
+    ``PostFilters.cache_key`` gives them): kept, or as ``count()`` computes it.
 
     Like ``public_post_count``: below ``POSTS_COUNT_CACHE_MIN`` every call counts (an
     index walk of so few rows is cheap); above it, the count is kept until the next write
     that changes post content, since a tag on a fifth of the posts makes an exact count
     visit every one of them, on every page of that list.
     """
-    minimum = getattr(settings, "POSTS_COUNT_CACHE_MIN", COUNT_CACHE_MIN)
-    return _kept("filtered-count", params, count, keep=lambda value: value >= minimum)
+    value = kept_filtered_count(params)
+    return keep_filtered_count(params, count()) if value is None else value
+
+
+def kept_filtered_count(params: list) -> int | None:
+    """The count ``filtered_count`` keeps for ``params``, or None when it holds none."""
+    return cache.get(_kept_key("filtered-count", params))
+
+
+def keep_filtered_count(params: list, value: int) -> int:
+    """Keep ``value``, just counted, as the count of ``params`` if it is large enough."""
+    if value >= getattr(settings, "POSTS_COUNT_CACHE_MIN", COUNT_CACHE_MIN):
+        _set_if_known(_kept_key("filtered-count", params), value)
+    return value
 
 
 def search_count(params: list, count: Callable[[], int]) -> int:
@@ -198,14 +210,18 @@ def search_ranking(params: list, rank: Callable[[], tuple[int, list[int]]]) -> t
 def _kept(
     kind: str, params: list, compute: Callable[[], Any], keep: Callable[[Any], bool] | None = None
 ) -> Any:
-    digest = hashlib.sha256(json.dumps(params).encode()).hexdigest()
-    key = f"{KEY_PREFIX}:{kind}:{generation(CONTENT)}:{digest}"
+    key = _kept_key(kind, params)
     value = cache.get(key)
     if value is None:
         value = compute()
         if keep is None or keep(value):
             _set_if_known(key, value)
     return value
+
+
+def _kept_key(kind: str, params: list) -> str:
+    digest = hashlib.sha256(json.dumps(params).encode()).hexdigest()
+    return f"{KEY_PREFIX}:{kind}:{generation(CONTENT)}:{digest}"
 
 
 def _set_if_known(key: str, value: object) -> None:

@@ -13,7 +13,7 @@ category joined) with its tags as ``post.tag_list`` (``TagRef``s, by slug).
 
 import contextlib
 import functools
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -42,9 +42,9 @@ from django.utils import timezone
 
 from accounts.models import Follow, User
 from config.pagination import ListPage, Window
+from config.prepared import PreparedQuery
 from posts import caching, search
-from posts.models import Comment, Like, Post, Tag
-from posts.prepared import PreparedQuery
+from posts.models import Category, Comment, Like, Post, Tag, Tagging
 
 ORDERING_KEYS = ("published_at", "title", "like_count", "comment_count")
 # A search ranks its newest matches by relevance, this many at most (see _search_page).
@@ -60,7 +60,7 @@ _DETAIL_FIELDS = (*_LISTING_FIELDS, "body", "body_html")
 # From this offset on a page selects its ids first, then loads those rows: OFFSET n makes
 # PostgreSQL build every skipped row in full (joins, tag arrays) only to throw it away.
 _DEEP_OFFSET = 100
-# Stand-ins that compiled queries are built with (see posts.prepared).
+# Stand-ins that compiled queries are built with (see config.prepared).
 _SLUG_PLACEHOLDER = "\x00slug"
 _NOW_PLACEHOLDER = datetime(1, 1, 1, 0, 0, 1, 234567, tzinfo=UTC)
 _COMPILED_MAX = 256
@@ -129,9 +129,122 @@ def public_posts(*, filters: PostFilters = NO_FILTERS, window: Window, viewer: A
             return _page(_with_viewer(_listing(rows), viewer), window, count)
         items = _compiled_public_page(filters.ordering, window, now) if window.offset < count else []
         return ListPage(_with_tag_list(items), count, window)
+    narrowing = _one_narrowing(filters)
+    if narrowing is not None and connection.vendor == "postgresql":
+        return _narrowed_page(narrowing, filters, window, now, viewer)
     rows = _ordered(_filtered(Post.objects.public(at=now), filters), filters.ordering)
     count = caching.filtered_count(filters.cache_key(), rows.count)
     return _page(_with_viewer(_listing(rows), viewer), window, count)
+
+
+# --- One filter (PostgreSQL) -------------------------------------------------------------
+#
+# The lists the pages link to (a tag's, an author's, a category's public posts, newest
+# first) are read with one query each: the page, and the count when the cache does not
+# hold it, from an index of exactly those posts (a tag's links carry their post's status
+# and date: ``Tagging``), compiled once per process and window.
+
+
+def _tag_matches(slug: str, now: datetime) -> QuerySet:
+    """The links of the tag ``slug`` to posts public at ``now``."""
+    tag_id = Subquery(Tag.objects.filter(slug=slug).values("pk")[:1])
+    return Tagging.objects.filter(
+        tag_id=tag_id, post_status=Post.Status.PUBLISHED, post_published_at__lte=now
+    )
+
+
+def _tag_rows(slug: str, now: datetime, window: Window, **annotations: Any) -> QuerySet:
+    ids = _tag_matches(slug, now).order_by("-post_published_at", "-post_id").values("post_id")
+    ids = ids[window.offset : window.offset + window.limit]
+    # The posts' own rule again: a link can never show a post that is not public.
+    return _listing(_ordered(Post.objects.public(at=now).filter(pk__in=ids), ())).annotate(**annotations)
+
+
+def _author_matches(username: str, now: datetime) -> QuerySet:
+    return Post.objects.public(at=now).filter(author_id=_user_id(username))
+
+
+def _category_matches(slug: str, now: datetime) -> QuerySet:
+    category_id = Subquery(Category.objects.filter(slug=slug).values("pk")[:1])
+    return Post.objects.public(at=now).filter(category_id=category_id)
+
+
+def _posts_rows(matches: Callable[[str, datetime], QuerySet]) -> Callable[..., QuerySet]:
+    def rows(value: str, now: datetime, window: Window, **annotations: Any) -> QuerySet:
+        # The page's ids from the index alone, then only those rows: OFFSET over the
+        # full rows would build every skipped one (see _page).
+        ids = _ordered(matches(value, now), ()).values("pk")[window.offset : window.offset + window.limit]
+        return _listing(_ordered(Post.objects.filter(pk__in=ids), ())).annotate(**annotations)
+
+    return rows
+
+
+class _Narrowing(NamedTuple):
+    kind: str
+    value: str
+    matches: Callable[[str, datetime], QuerySet]  # what is counted
+    rows: Callable[..., QuerySet]  # a page of posts: (value, now, window, **annotations)
+    counted: str  # the column counted: one the index holds, so the count reads only it
+
+
+def _one_narrowing(filters: PostFilters) -> _Narrowing | None:
+    """The one tag, author or category ``filters`` narrow by, if that is all they do."""
+    if filters == PostFilters(tags=filters.tags) and len(filters.tags) == 1:
+        return _Narrowing("tag", filters.tags[0], _tag_matches, _tag_rows, "post_id")
+    if filters == PostFilters(author=filters.author):
+        # Lowered here: the compiled query takes the value as User.objects.with_username
+        # puts it in the query, already lowered.
+        return _Narrowing(
+            "author", filters.author.lower(), _author_matches, _posts_rows(_author_matches), "id"
+        )
+    if filters == PostFilters(category=filters.category):
+        return _Narrowing(
+            "category", filters.category, _category_matches, _posts_rows(_category_matches), "id"
+        )
+    return None
+
+
+_VALUE_PLACEHOLDER = "\x00value"
+
+
+def _narrowed_page(
+    narrowing: _Narrowing, filters: PostFilters, window: Window, now: datetime, viewer: Any
+) -> ListPage[Post]:
+    key = filters.cache_key()
+    count = caching.kept_filtered_count(key)
+    if _is_viewer(viewer) or window.offset >= _DEEP_OFFSET:
+        # Per-viewer annotations, or a page deep enough to be rare: built for this request.
+        if count is None:
+            count = caching.filtered_count(key, narrowing.matches(narrowing.value, now).count)
+        rows = list(_with_viewer(narrowing.rows(narrowing.value, now, window), viewer))
+    else:
+        query = _narrowed_query(narrowing, window, counted=count is None)
+        rows = query.fetch(value=narrowing.value, now=now)
+        if count is None:
+            # Past the end there is no row to carry the count: count alone.
+            total = rows[0].total if rows else narrowing.matches(narrowing.value, now).count()
+            count = caching.keep_filtered_count(key, total)
+    if window.offset >= count:
+        return ListPage([], count, window)
+    return ListPage(_with_tag_list(rows), count, window)
+
+
+def _narrowed_query(narrowing: _Narrowing, window: Window, *, counted: bool) -> PreparedQuery:
+    """The page's query compiled with stand-ins (see ``config.prepared``); ``counted``:
+    each row also carries ``total``, how many posts the list has."""
+    key = (narrowing.kind, connection.alias, window.offset, window.limit, counted)
+    query = _compiled_pages.get(key)
+    if query is None:
+        if len(_compiled_pages) >= _COMPILED_MAX:
+            _compiled_pages.clear()
+        annotations = {}
+        if counted:
+            matches = narrowing.matches(_VALUE_PLACEHOLDER, _NOW_PLACEHOLDER).order_by()
+            count = Func(F(narrowing.counted), function="COUNT", output_field=IntegerField())
+            annotations["total"] = Subquery(matches.annotate(total=count).values("total"))
+        rows = narrowing.rows(_VALUE_PLACEHOLDER, _NOW_PLACEHOLDER, window, **annotations)
+        query = _compiled_pages[key] = PreparedQuery(rows, value=_VALUE_PLACEHOLDER, now=_NOW_PLACEHOLDER)
+    return query
 
 
 def own_posts(*, author: User, filters: PostFilters = NO_FILTERS, window: Window) -> ListPage[Post]:
@@ -252,24 +365,35 @@ def _with_viewer(posts: QuerySet, viewer: Any) -> QuerySet:
 
 
 def _filtered(posts: QuerySet, filters: PostFilters) -> QuerySet:
+    # Names become ids in a subquery the planner runs first: compared with a value, not
+    # joined, a column's statistics tell a rare author, tag or category from a common one.
     if filters.author:
-        posts = posts.filter(author__in=User.objects.with_username(filters.author).values("pk"))
+        posts = posts.filter(author_id=_user_id(filters.author))
     if filters.tags:
         # EXISTS, not a join: a post with two of the tags must appear once.
-        tagged = Post.tags.through.objects.filter(post_id=OuterRef("pk"), tag__slug__in=filters.tags)
-        posts = posts.filter(Exists(tagged))
+        tag_ids = Tag.objects.filter(slug__in=filters.tags).order_by().values("pk")
+        posts = posts.filter(
+            Exists(Post.tags.through.objects.filter(post_id=OuterRef("pk"), tag_id__in=tag_ids))
+        )
     if filters.category:
-        posts = posts.filter(category__slug=filters.category)
+        posts = posts.filter(
+            category_id=Subquery(Category.objects.filter(slug=filters.category).values("pk")[:1])
+        )
     if filters.published_after is not None:
         posts = posts.filter(published_at__gte=filters.published_after)
     if filters.published_before is not None:
         posts = posts.filter(published_at__lt=filters.published_before)
     if filters.liked_by:
-        likers = User.objects.with_username(filters.liked_by).values("pk")
-        posts = posts.filter(Exists(Like.objects.filter(post=OuterRef("pk"), user__in=likers)))
+        posts = posts.filter(
+            Exists(Like.objects.filter(post=OuterRef("pk"), user_id=_user_id(filters.liked_by)))
+        )
     if filters.status:
         posts = posts.with_status(filters.status)
     return posts
+
+
+def _user_id(username: str) -> Subquery:
+    return Subquery(User.objects.with_username(username).values("pk")[:1])
 
 
 # Drafts have no published_at. PostgreSQL sorts NULLs last ascending and first

@@ -24,7 +24,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from rest_framework.exceptions import NotFound
 
-from accounts.models import User
+from accounts import selectors as account_selectors
 from accounts.throttles import login_budget_wait, login_throttled_detail
 from config import parsers
 from config.pagination import ListPage, Window, page_number
@@ -97,8 +97,9 @@ def post_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def author(request: HttpRequest, username: str) -> HttpResponse:
-    users = User.objects.filter(is_active=True).with_public_stats(viewer=request.user)
-    profile = get_object_or_404(users.with_username(username))
+    profile = account_selectors.public_profile(username=username, viewer=request.user)
+    if profile is None:
+        raise Http404("No such author.")
     filters = PostFilters(author=profile.username)
     page = _listed(selectors.public_posts(filters=filters, window=_window(request)))
     context = {

@@ -7,6 +7,8 @@ operations are no-ops there.
 
 from django.db import migrations
 
+from posts.migrations._postgresql import run
+
 FORWARD = [
     """
     CREATE OR REPLACE FUNCTION posts_post_search_vector_update() RETURNS trigger AS $$
@@ -32,16 +34,6 @@ BACKWARD = [
     "DROP TRIGGER IF EXISTS posts_post_search_vector_trigger ON posts_post;",
     "DROP FUNCTION IF EXISTS posts_post_search_vector_update();",
 ]
-
-
-def run(statements):
-    def operation(apps, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        for statement in statements:
-            schema_editor.execute(statement)
-
-    return operation
 
 
 class Migration(migrations.Migration):

@@ -8,7 +8,7 @@ from django.db import connection
 from django.db.models import Count, Q
 
 from accounts.models import Follow, User
-from posts.models import Category, Comment, Like, Post, Tag
+from posts.models import Category, Comment, Like, Post, Tag, Tagging
 
 pytestmark = pytest.mark.django_db
 
@@ -225,6 +225,15 @@ def test_search_vectors_match_the_trigger(postgres_only):
     from django.contrib.postgres.search import SearchQuery
 
     assert Post.objects.filter(search_vector=SearchQuery("zymurgy")).count() == 1
+
+
+def test_seeded_tag_links_carry_their_posts_status_and_date(postgres_only):
+    """The bulk load writes the copies the tag lists read (its triggers do not fire)."""
+    seed(seed=5, posts=300, comments=10, likes=10)
+    copies = Tagging.objects.values_list("post_status", "post_published_at")
+    originals = Tagging.objects.values_list("post__status", "post__published_at")
+    assert copies.count() > 300
+    assert list(copies.order_by("pk")) == list(originals.order_by("pk"))
 
 
 def test_recount_posts_repairs_counters(author):

@@ -501,12 +501,18 @@ class Seeder:
     def insert_post_tags(
         self, post_ids: list[int], post_rows: list[dict[str, Any]], tag_ids: list[int]
     ) -> int:
+        # On PostgreSQL the links carry their post's status and date (posts.models.Tagging):
+        # the trigger that copies them does not fire during a bulk load (replica role),
+        # and looking each post up again would cost more than writing what is known.
+        columns = ("post_id", "tag_id", "post_status", "post_published_at")
         links = [
-            (post_id, tag_ids[t % len(tag_ids)])
+            (post_id, tag_ids[t % len(tag_ids)], row["status"], row["published_at"])
             for post_id, row in zip(post_ids, post_rows, strict=True)
             for t in row["tags"]
         ]
-        self.insert_rows("tags", Post.tags.through, ("post_id", "tag_id"), links)
+        if connection.vendor != "postgresql":
+            columns, links = columns[:2], [link[:2] for link in links]
+        self.insert_rows("tags", Post.tags.through, columns, links)
         return len(links)
 
     def insert_rows(self, label: str, model: type[models.Model], columns: Sequence[str], rows: list) -> None:

@@ -6,14 +6,16 @@ its values do (a slug, the current time), the SQL and the row layout can be kept
 reused: the ORM still writes the SQL, from the same querysets the rest of the code uses,
 so there is no second copy of the visibility rules to drift apart.
 
-Each varying value is given as a placeholder when the queryset is built, and must appear
-exactly once among the compiled parameters, unchanged; anything else is refused when the
-query is prepared, not when it runs. On PostgreSQL every value reaches the parameters as
-given (psycopg adapts it); SQLite's backend turns datetimes into strings first, so a
-datetime placeholder is PostgreSQL-only.
+Each varying value is given as a placeholder when the queryset is built: a stand-in that
+nothing else in the query could equal (a NUL in a string, the year 1), since every
+compiled parameter equal to it is replaced. A placeholder that does not reach the
+parameters unchanged is refused when the query is prepared, not when it runs. On
+PostgreSQL every value reaches the parameters as given (psycopg adapts it); SQLite's
+backend turns datetimes into strings first, so a datetime placeholder is PostgreSQL-only.
 
 A prepared query holds no per-request state: threads of one process share it. Only
-``posts.selectors`` uses it, behind the reads it speeds up.
+selectors (``posts.selectors``, ``accounts.selectors``) use it, behind the reads it speeds
+up: no caller of theirs knows it is there.
 """
 
 from collections.abc import Iterator
@@ -41,15 +43,15 @@ class PreparedQuery:
         except EmptyResultSet:  # e.g. an empty slice: no values can make it match
             self.sql, params = None, []
         self.params = list(params)
-        self.positions: dict[str, int] = {}
+        self.positions: dict[str, list[int]] = {}
         if self.sql is None:
-            self.positions = dict.fromkeys(placeholders, -1)
+            self.positions = {name: [] for name in placeholders}
             return
         for name, value in placeholders.items():
             found = [index for index, param in enumerate(self.params) if param == value]
-            if len(found) != 1:
-                raise ValueError(f"placeholder {name}={value!r} appears {len(found)} times in {self.sql}")
-            self.positions[name] = found[0]
+            if not found:
+                raise ValueError(f"placeholder {name}={value!r} appears 0 times in {self.sql}")
+            self.positions[name] = found
         # What ModelIterable works out for every query, worked out once.
         select, klass_info = self.compiler.select, self.compiler.klass_info
         self.model: type[Model] = klass_info["model"]
@@ -70,7 +72,8 @@ class PreparedQuery:
             return []
         params = list(self.params)
         for name, value in values.items():
-            params[self.positions[name]] = value
+            for position in self.positions[name]:
+                params[position] = value
         with connections[self.db].cursor() as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
