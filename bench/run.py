@@ -466,7 +466,9 @@ def compare_workers(
 def seed_size(size: int, database_url: str) -> tuple[SizeRun, dict[str, str]]:
     """Re-create the database and fill it with ``size`` public posts (and the rest)."""
     run = SizeRun(size=size)
-    env = server_env(database_url, None)
+    # The operator's commands run without the web processes' statement timeout (as
+    # manage.py sets it when unset): loading a million posts takes statements of minutes.
+    env = {**server_env(database_url, None), "DJANGO_DB_STATEMENT_TIMEOUT_MS": "0"}
     log(f"{size:,} public posts: creating the database and seeding")
     recreate_database(database_url)
     manage("migrate", "--noinput", env=env)

@@ -39,8 +39,8 @@ _OPTIONS = {"html": True, "linkify": False, "typographer": False}
 _markdown = MarkdownIt("commonmark", _OPTIONS).enable(["table", "strikethrough"])
 # Inline Markdown (emphasis, links) nests far less deeply than blocks do. markdown-it-py
 # looks up to maxNesting brackets ahead for every "[" that might open a link, so a body of
-# "[ a" repeated took three seconds at the body limit with the default of 20; 8 keeps
-# every real nesting of emphasis and links and divides that cost by about three.
+# "[ a" repeated costs in proportion to it (docs/security.md, finding 1); 8 keeps every
+# real nesting of emphasis and links.
 INLINE_MAX_NESTING = 8
 _inline_markdown = MarkdownIt("commonmark", {**_OPTIONS, "maxNesting": INLINE_MAX_NESTING}).enable(
     ["table", "strikethrough"]

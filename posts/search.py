@@ -8,8 +8,8 @@ post's stored vector back, so a search costs about what its matches cost:
 
 - A quoted phrase matches the posts that have all its words; the posts that have them
   side by side rank first. (Checking word positions means reading and decompressing the
-  vector of every post that has the words: two seconds at 100,000 posts for two words
-  found in every post, whatever the phrase.)
+  vector of every post that has the words, which for common words costs seconds on a
+  large site: docs/performance.md.)
 - At most ``MAX_SEARCH_WORDS`` words count; the rest of the term is ignored.
 - An alternative that looks for nothing (``-draft``, the ``-dog`` of ``cat or -dog``)
   would match nearly every post by reading each one: such a search matches nothing.

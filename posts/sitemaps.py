@@ -5,8 +5,8 @@ public posts, which is every post on most sites. The posts of a large site outgr
 file (the protocol allows 50,000 URLs, and rendering that many would hold a worker for
 seconds), so ``/sitemap-index.xml`` indexes them all: ``/sitemap-pages.xml`` and
 ``/sitemap-posts.xml`` with its pages (``?p=2``...), in id order so a page keeps its URLs
-as new posts arrive. ``robots.txt`` points crawlers at the index. Only ``Post.objects.public()``: drafts
-and scheduled posts are never announced. One COUNT for the index; one COUNT and one
+as new posts arrive. ``robots.txt`` points crawlers at the index. Only
+``Post.objects.public()``: drafts and scheduled posts are never announced. One COUNT for the index; one COUNT and one
 page query for a section.
 """
 
@@ -22,7 +22,7 @@ from posts.models import Post
 class PostSitemap(Sitemap):
     changefreq = "weekly"
     priority = 0.8
-    # Small pages: rendering a URL costs ~0.2 ms, so a page stays well under a second.
+    # Small pages, so that rendering one stays well under a second (docs/performance.md).
     limit = 2_000
 
     def items(self) -> QuerySet:
