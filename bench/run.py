@@ -7,8 +7,9 @@ settings (production, DEBUG off) and measures every endpoint at a fixed concurre
 next to the references in the same server: the floor (raw psycopg + orjson), the naive
 baseline and an ``icontains`` search. Before the first size it compares worker classes
 (sync, gthread, an ASGI worker under gunicorn) on the list and the detail and keeps the
-best for the rest of the run. With Redis reachable a second server, with the anonymous
-response cache on, measures the cached figures.
+best for the rest of the run. With Redis reachable the servers share it as their cache,
+as deployed (counts and search rankings kept until the next write), and a second server,
+with the anonymous response cache on, measures the cached figures.
 
 Environment (all optional):
 
@@ -412,7 +413,10 @@ PAGES_AND_THEIR_API = (
 SECRET_KEY = secrets.token_urlsafe(50)
 
 
-def server_env(database_url: str, redis_url: str | None) -> dict[str, str]:
+def server_env(database_url: str, redis_url: str | None, *, response_cache: bool = False) -> dict[str, str]:
+    """The servers' environment: production settings, Redis as the shared cache when there
+    is one (as deployed: counts and search rankings are shared by the workers), and the
+    anonymous response cache only for the "(cached)" rows."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "REDIS_URL"))}
     env.update(
         DJANGO_SETTINGS_MODULE=SETTINGS,
@@ -424,9 +428,8 @@ def server_env(database_url: str, redis_url: str | None) -> dict[str, str]:
         DJANGO_DB_STATEMENT_TIMEOUT_MS="60000",
     )
     if redis_url:
-        env.update(REDIS_URL=redis_url, DJANGO_RESPONSE_CACHE="true")
-    else:
-        env["DJANGO_RESPONSE_CACHE"] = "false"
+        env["REDIS_URL"] = redis_url
+    env["DJANGO_RESPONSE_CACHE"] = "true" if response_cache else "false"
     return env
 
 
@@ -495,7 +498,16 @@ def measure_size(
     duration: float,
     conns: int,
 ) -> None:
-    env = server_env(database_url, None)
+    env = server_env(database_url, redis_url)
+    if redis_url:
+        # The database was re-created behind the cache's back: move the generations on.
+        subprocess.run(
+            [PYTHON, "manage.py", "shell", "-c", "from posts.caching import bump; bump(posts=True)"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     server = Server(candidate, port, env)
     try:
         run.rows.update(measure_all(server, run.paths, duration, conns, database_url))
@@ -510,16 +522,7 @@ def measure_size(
         server.stop()
 
     if redis_url:
-        cached_env = server_env(database_url, redis_url)
-        # The database was re-created behind the cache's back: move the generations on.
-        subprocess.run(
-            [PYTHON, "manage.py", "shell", "-c", "from posts.caching import bump; bump(posts=True)"],
-            cwd=ROOT,
-            env=cached_env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        server = Server(candidate, port, cached_env)
+        server = Server(candidate, port, server_env(database_url, redis_url, response_cache=True))
         try:
             cached = measure_all(
                 server,
@@ -696,7 +699,7 @@ def main() -> None:
     candidates = (os.environ.get("BENCH_WORKERS") or DEFAULT_CANDIDATES).split(",")
     (ROOT / ".bench").mkdir(exist_ok=True)
 
-    env = server_env(database_url, None)
+    env = server_env(database_url, redis_url)
     started = time.monotonic()
     manage("collectstatic", "--noinput", env=env)  # production serves the hashed names
 

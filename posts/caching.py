@@ -45,6 +45,9 @@ POSTS = "posts"
 KEY_PREFIX = "posts-cache"
 # Bounds how stale a per-process cache (no REDIS_URL) can be after another process writes.
 COUNT_SECONDS = 60
+# With a shared cache every process sees every write's new generation at once, so what is
+# kept under a generation can stay until the next write: only memory bounds it.
+SHARED_SECONDS = 3600
 RESPONSE_SECONDS = 300
 # Below this many public posts COUNT(*) is cheap, so the count is always exact.
 COUNT_CACHE_MIN = 10_000
@@ -119,6 +122,12 @@ def _remember_next_publication(posts_generation: int, when: datetime | None) -> 
     return at
 
 
+def _kept_seconds() -> int:
+    """How long a count, a search's ranking or a remembered value may be kept (the next
+    scheduled publication may shorten it)."""
+    return SHARED_SECONDS if getattr(settings, "REDIS_URL", "") else COUNT_SECONDS
+
+
 def _timeout(limit: int, posts_generation: int) -> int:
     """``limit``, shortened so that nothing outlives the next scheduled publication."""
     remaining = _seconds_until_next_publication(posts_generation)
@@ -157,7 +166,7 @@ def public_post_count() -> int:
         if cached.get(next_key) != at:
             _remember_next_publication(posts_generation, totals["next"])
         if count >= getattr(settings, "POSTS_COUNT_CACHE_MIN", COUNT_CACHE_MIN):
-            timeout = _timeout(COUNT_SECONDS, posts_generation)
+            timeout = _timeout(_kept_seconds(), posts_generation)
             if timeout:
                 cache.set(key, count, timeout)
     return count
@@ -228,7 +237,7 @@ def _set_if_known(key: str, value: object) -> None:
     # Only when the next publication is already known (the public list, the home page
     # and the response cache look it up once per post write): looking it up here would
     # cost a search or a filtered list one more query.
-    timeout = _known_timeout(COUNT_SECONDS, generation(POSTS))
+    timeout = _known_timeout(_kept_seconds(), generation(POSTS))
     if timeout:
         cache.set(key, value, timeout)
 
@@ -249,7 +258,7 @@ def remember(name: str, produce: Callable[[], object]) -> object:
     key = f"{KEY_PREFIX}:value:{name}:{generation(CONTENT)}"
     value = cache.get(key)
     if value is None:
-        timeout = _timeout(RESPONSE_SECONDS, generation(POSTS))
+        timeout = _timeout(max(RESPONSE_SECONDS, _kept_seconds()), generation(POSTS))
         value = produce()
         if timeout:
             cache.set(key, value, timeout)

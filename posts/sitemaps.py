@@ -6,8 +6,8 @@ file (the protocol allows 50,000 URLs, and rendering that many would hold a work
 seconds), so ``/sitemap-index.xml`` indexes them all: ``/sitemap-pages.xml`` and
 ``/sitemap-posts.xml`` with its pages (``?p=2``...), in id order so a page keeps its URLs
 as new posts arrive. ``robots.txt`` points crawlers at the index. Only
-``Post.objects.public()``: drafts and scheduled posts are never announced. One COUNT for the index; one COUNT and one
-page query for a section.
+``Post.objects.public()``: drafts and scheduled posts are never announced. One COUNT for
+the index; one COUNT and one page query for a section.
 """
 
 from datetime import datetime
