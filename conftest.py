@@ -9,10 +9,18 @@ from typing import TypeVar
 import pytest
 from django.core.cache import caches
 from django.db import connections
+from django.test import override_settings
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.tests.factories import UserFactory
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _media_root(tmp_path_factory):
+    # Uploads made by tests land in a throwaway folder, never in the project's media/.
+    with override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -65,6 +73,16 @@ def other_client(other_user):
 @pytest.fixture
 def staff_client(staff_user):
     return client_for(staff_user)
+
+
+@pytest.fixture
+def image_of(settings, tmp_path):
+    """``image_of(owner, width=..., height=..., alt=...)``: a real upload of ``owner``'s
+    (a Pillow-made JPEG, with its renditions), stored under a media root of the test's own."""
+    from images.tests.factories import make_image
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return make_image
 
 
 @pytest.fixture

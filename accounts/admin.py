@@ -9,6 +9,7 @@ from django.http import HttpRequest
 
 from accounts import services
 from accounts.models import Follow, User, UsernameClaim
+from images.admin import THUMBNAIL_WIDTH, picture
 
 
 class UsernameAvailableMixin(forms.ModelForm):
@@ -49,12 +50,34 @@ class UserAdmin(DjangoUserAdmin):
     ordering = ("username",)
     fieldsets = (
         *DjangoUserAdmin.fieldsets[:1],
-        ("Profile", {"fields": ("first_name", "last_name", "email", "display_name", "bio")}),
+        (
+            "Profile",
+            {
+                "fields": (
+                    "first_name",
+                    "last_name",
+                    "email",
+                    "display_name",
+                    "bio",
+                    "avatar",
+                    "avatar_preview",
+                )
+            },
+        ),
         *DjangoUserAdmin.fieldsets[2:],
     )
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("username", "email", "password1", "password2")}),
     )
+    # Any upload: staff may set one that is not the user's (say, a placeholder).
+    autocomplete_fields = ("avatar",)
+    readonly_fields = ("avatar_preview",)
+
+    @admin.display(description="avatar preview")
+    def avatar_preview(self, user: User) -> str:
+        if user.avatar_id is None:
+            return "No avatar."
+        return picture(user.avatar, width=THUMBNAIL_WIDTH, smallest=True)
 
     def save_model(self, request: HttpRequest, obj: User, form: forms.ModelForm, change: bool) -> None:
         services.save_user(user=obj)

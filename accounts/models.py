@@ -49,6 +49,10 @@ class User(AbstractUser):
     bio = models.TextField(max_length=2000, blank=True)
     # Avatar URL, only exposed by the RealWorld (Conduit) API under /api/; NULL when unset.
     image = models.URLField("avatar URL", max_length=2000, null=True, blank=True)
+    # One of the user's own uploads, shown on their profile and beside their name.
+    avatar = models.ForeignKey(
+        "images.Image", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     objects = UserManager()
 

@@ -23,8 +23,8 @@ _NOW_PLACEHOLDER = datetime(1, 1, 1, 0, 0, 4, 567891, tzinfo=UTC)
 
 def public_profile(*, username: str, viewer: Any) -> User | None:
     """The active user ``username`` (any case) as anyone may see them, or None: with
-    ``post_count`` (public posts), ``follower_count``, ``following_count`` and
-    ``following`` (whether ``viewer`` follows them)."""
+    their avatar, ``post_count`` (public posts), ``follower_count``, ``following_count``
+    and ``following`` (whether ``viewer`` follows them)."""
     now = timezone.now()
     if (viewer is None or not viewer.is_authenticated) and connection.vendor == "postgresql":
         rows = _anonymous_profile_query(connection.alias).fetch(username=username.lower(), now=now)
@@ -40,7 +40,7 @@ def _profiles(username: str, now: datetime, viewer: Any) -> QuerySet:
         counted = queryset.filter(**{field: OuterRef("pk")}).order_by().values(field)
         return Coalesce(Subquery(counted.annotate(n=Count("*")).values("n")), 0)
 
-    users = User.objects.filter(is_active=True).with_username(username).order_by()
+    users = User.objects.filter(is_active=True).with_username(username).select_related("avatar").order_by()
     users = users.annotate(
         post_count=count_of(Post.objects.public(at=now), "author"),
         follower_count=count_of(Follow.objects.all(), "followed"),

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
@@ -12,20 +13,66 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts import services
 from accounts.authentication import user_for_access_token
 from accounts.models import User
+from images import services as image_services
+from images.models import Image
+from images.serializers import ImageRefSerializer
 
 USERNAME_TAKEN = "A user with that username already exists."
 EMAIL_TAKEN = "A user with that email already exists."
 TAKEN = {"username": USERNAME_TAKEN, "email": EMAIL_TAKEN}
+IMAGE_ID_MAX = 2**63 - 1  # a bigint: larger ids are a 400, never a database error
+NOT_YOUR_IMAGE = "No image of yours has this id."
+
+
+class OwnImageField(serializers.Field):
+    """One of the caller's images: written as its id, read as the image
+    (``ImageRefSerializer``). Anyone else's id, or an unknown one, is invalid."""
+
+    default_error_messages = {
+        "invalid": "A valid image id is required.",
+        "not_yours": NOT_YOUR_IMAGE,
+    }
+
+    def to_internal_value(self, data: Any) -> Image:
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("invalid")
+        try:
+            pk = int(data)
+        except ValueError:
+            self.fail("invalid")
+        if not 1 <= pk <= IMAGE_ID_MAX:
+            self.fail("not_yours")
+        try:
+            return image_services.owned_image(owner=self.context["request"].user, image_id=pk)
+        except image_services.NotYourImage:
+            self.fail("not_yours")
+
+    def to_representation(self, image: Image) -> dict[str, Any]:
+        return ImageRefSerializer(context=self.context).to_representation(image)
+
+
+class OwnImageFieldSchema(OpenApiSerializerFieldExtension):
+    """An image id in requests, the image in responses."""
+
+    target_class = OwnImageField
+
+    def map_serializer_field(self, auto_schema, direction):
+        if direction == "request":
+            return {"type": "integer", "description": "The id of one of your images, or null."}
+        return auto_schema.resolve_serializer(ImageRefSerializer, direction).ref
 
 
 class PrivateProfileSerializer(serializers.ModelSerializer):
     """The caller's own profile. Identity and role fields are read-only."""
 
     email = serializers.EmailField(max_length=254)
+    avatar = OwnImageField(
+        required=False, allow_null=True, help_text="Write the id of one of your images, or null for none."
+    )
 
     class Meta:
         model = User
-        fields = ["id", "username", "email", "display_name", "bio", "date_joined", "is_staff"]
+        fields = ["id", "username", "email", "display_name", "bio", "avatar", "date_joined", "is_staff"]
         read_only_fields = ["id", "username", "date_joined", "is_staff"]
 
     def validate_email(self, value: str) -> str:
@@ -39,6 +86,8 @@ class PrivateProfileSerializer(serializers.ModelSerializer):
             return services.update_account(user=instance, **validated_data)
         except services.AccountConflict as exc:  # taken between validation and save
             raise serializers.ValidationError({exc.field: [TAKEN[exc.field]]}) from exc
+        except image_services.NotYourImage as exc:  # deleted between validation and save
+            raise serializers.ValidationError({"avatar": [NOT_YOUR_IMAGE]}) from exc
 
 
 class RegisterSerializer(serializers.ModelSerializer):
@@ -89,6 +138,7 @@ class PublicProfileSerializer(serializers.ModelSerializer):
     follower_count = serializers.IntegerField(read_only=True)
     following_count = serializers.IntegerField(read_only=True)
     following = serializers.BooleanField(read_only=True, help_text="Whether the caller follows this user.")
+    avatar = ImageRefSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = User
@@ -96,6 +146,7 @@ class PublicProfileSerializer(serializers.ModelSerializer):
             "username",
             "display_name",
             "bio",
+            "avatar",
             "date_joined",
             "post_count",
             "follower_count",

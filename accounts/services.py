@@ -22,6 +22,8 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts.models import Follow, User, UsernameClaim, UserQuerySet
+from images.models import Image
+from images.services import NotYourImage
 from posts import caching
 
 # What post lists and details show of their author: changing one invalidates them.
@@ -156,8 +158,17 @@ def revoke_refresh_tokens(*, user: User) -> int:
 def update_account(*, user: User, password: str | None = None, **fields: Any) -> User:
     """Set ``fields`` of ``user`` and, if given, a new password, which revokes every refresh
     token issued before, all in one transaction. A new username is claimed and the old one
-    stays the user's (``save_user``); raises ``UsernameTaken`` or ``EmailTaken``."""
+    stays the user's (``save_user``); raises ``UsernameTaken`` or ``EmailTaken``, and
+    ``NotYourImage`` for an ``avatar`` deleted since the face checked it."""
     with transaction.atomic():
+        avatar = fields.get("avatar")
+        # Locked until the save commits: a deletion of the image waits for it, or it is gone
+        # already (its deletion cleared the avatars it saw, not this uncommitted one).
+        if (
+            avatar is not None
+            and not Image.objects.select_for_update(no_key=True).filter(pk=avatar.pk).exists()
+        ):
+            raise NotYourImage(avatar.pk)
         for name, value in fields.items():
             setattr(user, name, value)
         update_fields = list(fields)

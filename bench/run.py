@@ -9,7 +9,10 @@ baseline and an ``icontains`` search. Before the first size it compares worker c
 (sync, gthread, an ASGI worker under gunicorn) on the list and the detail and keeps the
 best for the rest of the run. With Redis reachable the servers share it as their cache,
 as deployed (counts and search rankings kept until the next write), and a second server,
-with the anonymous response cache on, measures the cached figures.
+with the anonymous response cache on, measures the cached figures. At the first size a
+server of its own takes image uploads (``measure_uploads``): a 12-megapixel JPEG, beside
+the Pillow floor timed in this process, then a 40-megapixel one for the worker's peak
+memory.
 
 Environment (all optional):
 
@@ -31,6 +34,7 @@ import re
 import secrets
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -41,6 +45,8 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import psycopg
+
+from bench import images
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -75,6 +81,7 @@ class SizeRun:
     paths: dict[str, str] = field(default_factory=dict)
     rss_mb: float = 0.0
     probes: dict[str, int | None] = field(default_factory=dict)
+    upload_peak_rss_mb: float | None = None
 
 
 def env_int(name: str, default: int) -> int:
@@ -216,8 +223,9 @@ class Server:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def worker_rss_mb(self) -> float:
-        """The largest resident set among this server's workers, in MB."""
+    def worker_rss_mb(self, *, peak: bool = False) -> float:
+        """The largest resident set among this server's workers, in MB: now, or with
+        ``peak`` the highest each has had since it started (``VmHWM``)."""
         largest = 0
         for status in Path("/proc").glob("[0-9]*/status"):
             try:
@@ -225,7 +233,7 @@ class Server:
             except OSError:
                 continue
             ppid = re.search(r"^PPid:\s+(\d+)", text, re.M)
-            rss = re.search(r"^VmRSS:\s+(\d+) kB", text, re.M)
+            rss = re.search(rf"^{'VmHWM' if peak else 'VmRSS'}:\s+(\d+) kB", text, re.M)
             if ppid and rss and int(ppid.group(1)) == self.process.pid:
                 largest = max(largest, int(rss.group(1)))
         return largest / 1024
@@ -536,6 +544,114 @@ def measure_size(
             server.stop()
 
 
+# --- Uploads -------------------------------------------------------------------------------
+
+UPLOAD_MEGAPIXELS = 12
+PEAK_MEGAPIXELS = 40
+UPLOADS = 5
+UPLOAD_ROW = f"upload {UPLOAD_MEGAPIXELS} MP JPEG"
+UPLOAD_FLOOR_ROW = "upload floor (Pillow, bench process)"
+MEDIA_ROOT = ROOT / ".bench" / "media"
+
+
+def upload_env(database_url: str) -> dict[str, str]:
+    """The server's environment for the upload rows: files under .bench/, and neither the
+    per-user upload rate nor the quota in the way of a few dozen uploads."""
+    return {
+        **server_env(database_url, None),
+        "DJANGO_MEDIA_ROOT": str(MEDIA_ROOT),
+        "DJANGO_MEDIA_UPLOAD_RATE": "100000/minute",
+        "DJANGO_MEDIA_QUOTA_BYTES": str(1024**4),
+    }
+
+
+def bench_photo(megapixels: int, *, orientation: int = 1) -> bytes:
+    """A photo-like JPEG of ``megapixels`` (see ``bench.images``), made once and kept."""
+    path = ROOT / ".bench" / f"photo-{megapixels}mp-o{orientation}.jpg"
+    if not path.exists():
+        width, height = images.dimensions(megapixels)
+        path.write_bytes(images.photo_jpeg(width, height, orientation=orientation))
+    return path.read_bytes()
+
+
+def post_json(url: str, body: dict[str, str]) -> dict:
+    request = urllib.request.Request(  # noqa: S310
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        return json.loads(response.read())
+
+
+def upload_token(server: Server) -> str:
+    """An access token of a writer signed up for the purpose, as an API client gets one."""
+    name = f"uploader{secrets.token_hex(4)}"
+    credentials = {"username": name, "password": secrets.token_urlsafe(16)}
+    post_json(f"{server.base}/api/v1/auth/register/", {**credentials, "email": f"{name}@example.com"})
+    return post_json(f"{server.base}/api/v1/auth/token/", credentials)["access"]
+
+
+def upload(server: Server, token: str, data: bytes) -> tuple[float, int]:
+    """POST ``data`` to /api/v1/media/ as a browser's form would: (milliseconds, status)."""
+    body, content_type = images.multipart("file", "photo.jpg", data, "image/jpeg")
+    request = urllib.request.Request(  # noqa: S310
+        f"{server.base}/api/v1/media/",
+        data=body,
+        headers={"Content-Type": content_type, "Authorization": f"Bearer {token}"},
+    )
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+            response.read()
+            status = response.status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    return (time.perf_counter() - started) * 1000, status
+
+
+def measure_uploads(run: SizeRun, database_url: str, candidate: str, port: int) -> None:
+    """The upload rows: a 12-megapixel JPEG posted by a logged-in writer, one upload at a
+    time, each beside the floor timed in this process on the same file (the medians of
+    ``UPLOADS``, after one of each to warm up; taken in turns, so that a burst of load
+    from elsewhere on the machine weighs on both); then the peak resident memory of the
+    workers after a 40-megapixel upload that must be turned upright (EXIF orientation 6).
+    A server of its own, so that the uploads' memory does not show in the other rows'
+    worker RSS."""
+    log(f"uploads: {UPLOAD_MEGAPIXELS} MP JPEG, then {PEAK_MEGAPIXELS} MP for the peak memory")
+    shutil.rmtree(MEDIA_ROOT, ignore_errors=True)
+    photo = bench_photo(UPLOAD_MEGAPIXELS)
+    large = bench_photo(PEAK_MEGAPIXELS, orientation=6)
+    server = Server(candidate, port, upload_env(database_url))
+    try:
+        token = upload_token(server)
+        timings, floors = [], []
+        for _ in range(UPLOADS + 1):
+            floors.append(images.floor_once(photo))
+            timings.append(upload(server, token, photo))
+        timings, floor = timings[1:], statistics.median(floors[1:])
+        failed = [status for _, status in timings if status != 201]
+        milliseconds = sorted(ms for ms, _ in timings)
+        run.rows[UPLOAD_ROW] = Result(
+            rps=1000 / statistics.median(milliseconds),
+            p50_ms=statistics.median(milliseconds),
+            p99_ms=milliseconds[-1],
+            errors=len(failed),
+            status=failed[0] if failed else 201,
+        )
+        run.rows[UPLOAD_FLOOR_ROW] = Result(rps=1000 / floor, p50_ms=floor, p99_ms=max(floors[1:]))
+        _, status = upload(server, token, large)
+        # A refused upload decoded nothing: its memory would prove nothing.
+        run.upload_peak_rss_mb = server.worker_rss_mb(peak=True) if status == 201 else math.inf
+        if status != 201:
+            log(f"the {PEAK_MEGAPIXELS} MP upload was answered {status}")
+    finally:
+        server.stop()
+        shutil.rmtree(MEDIA_ROOT, ignore_errors=True)
+    log(
+        f"upload: p50 {run.rows[UPLOAD_ROW].p50_ms:.0f} ms, floor {floor:.0f} ms; "
+        f"worker peak RSS after {PEAK_MEGAPIXELS} MP: {run.upload_peak_rss_mb:.0f} MB"
+    )
+
+
 # --- The table -----------------------------------------------------------------------------
 
 
@@ -649,6 +765,12 @@ def build_table(
                 None,
             )
         check(f"{tag} worker RSS after the run (MB)", run.rss_mb, "< 150", None)
+        if UPLOAD_ROW in r:
+            upload_ratio = ratio(r[UPLOAD_ROW].p50_ms, r[UPLOAD_FLOOR_ROW].p50_ms)
+            check(f"{tag} upload / floor (p50)", upload_ratio, "<= 2.5", None)
+        if run.upload_peak_rss_mb is not None:
+            peak_name = f"{tag} worker peak RSS, {PEAK_MEGAPIXELS} MP upload (MB)"
+            check(peak_name, run.upload_peak_rss_mb, "< 400", None)
         check(f"{tag} seed_blog seconds", run.seed_seconds, "< 90" if run.size <= 100_000 else "info", None)
     by_size = {run.size: run for run in runs}
     if 1000 in by_size:
@@ -712,6 +834,8 @@ def main() -> None:
             workers = compare_workers(candidates, env, port, targets, duration, conns, database_url)
             best = max(workers, key=lambda c: workers[c]["list p1"].rps + workers[c]["detail"].rps)
         measure_size(run, database_url, redis_url, best, port, duration, conns)
+        if index == 0:  # an upload's cost does not depend on the number of posts
+            measure_uploads(run, database_url, best, port)
         runs.append(run)
 
     table = build_table(runs, workers, best, conns, duration)

@@ -20,8 +20,8 @@ def _follows(viewer: User | None, field: str) -> Exists | None:
 
 
 def profiles_for(user) -> QuerySet:
-    """Active users, annotated with whether ``user`` follows each."""
-    users = User.objects.filter(is_active=True).defer("password")
+    """Active users with their avatars, annotated with whether ``user`` follows each."""
+    users = User.objects.filter(is_active=True).select_related("avatar").defer("password")
     viewer = _viewer(user)
     if viewer is not None:
         users = users.annotate(following=_follows(viewer, "pk"))

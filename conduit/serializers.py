@@ -53,6 +53,16 @@ def text(max_length: int, **kwargs: Any) -> serializers.CharField:
 # --- Representations ---------------------------------------------------------------------
 
 
+def profile_image(user: User, request: Any = None) -> str | None:
+    """The user's RealWorld ``image``: the URL they set here, else their avatar's (an
+    upload, its absolute URL), else null. The readers join the avatar (no query)."""
+    if user.image:
+        return user.image
+    if user.avatar_id is None:
+        return None
+    return user.avatar.url(request)
+
+
 class ProfileSerializer(serializers.Serializer):
     """A user as RealWorld shows anyone: ``following`` says whether the caller follows them."""
 
@@ -65,15 +75,16 @@ class ProfileSerializer(serializers.Serializer):
         return user.bio or None
 
     def get_image(self, user: User) -> str | None:
-        return user.image or None
+        return profile_image(user, self.context.get("request"))
 
     def get_following(self, user: User) -> bool:
         return bool(self.context.get("following", getattr(user, "following", False)))
 
 
-def author_of(obj: Post | Comment) -> dict[str, Any]:
+def author_of(obj: Post | Comment, request: Any = None) -> dict[str, Any]:
     """The author's profile; the viewer's follow is annotated on the post or comment."""
-    return ProfileSerializer(obj.author, context={"following": getattr(obj, "following_author", False)}).data
+    context = {"following": getattr(obj, "following_author", False), "request": request}
+    return ProfileSerializer(obj.author, context=context).data
 
 
 class ArticleListSerializer(serializers.Serializer):
@@ -96,7 +107,7 @@ class ArticleListSerializer(serializers.Serializer):
         return bool(getattr(post, "liked", False))
 
     def get_author(self, post: Post) -> dict[str, Any]:
-        return author_of(post)
+        return author_of(post, self.context.get("request"))
 
 
 class ArticleSerializer(ArticleListSerializer):
@@ -111,11 +122,13 @@ class CommentSerializer(serializers.Serializer):
     author = serializers.SerializerMethodField()
 
     def get_author(self, comment: Comment) -> dict[str, Any]:
-        return author_of(comment)
+        return author_of(comment, self.context.get("request"))
 
 
 class UserSerializer(serializers.Serializer):
-    """The caller: a profile with the email and a token (``context["token"]``)."""
+    """The caller: a profile with the email and a token (``context["token"]``). ``image``
+    is the URL they set here, without the avatar that profiles fall back to: what they
+    read is what ``PUT /api/user`` writes, so sending it back changes nothing."""
 
     email = serializers.EmailField()
     token = serializers.SerializerMethodField()

@@ -161,8 +161,10 @@ def _profile(request: Request, username: str) -> User:
     return user
 
 
-def _profile_response(user: User, *, following: bool | None = None) -> Response:
-    context = {} if following is None else {"following": following}
+def _profile_response(request: Request, user: User, *, following: bool | None = None) -> Response:
+    context: dict[str, Any] = {"request": request}
+    if following is not None:
+        context["following"] = following
     return Response({"profile": ProfileSerializer(user, context=context).data})
 
 
@@ -172,7 +174,7 @@ class ProfileView(ConduitView):
     permission_classes = [AllowAny]
 
     def get(self, request: Request, username: str) -> Response:
-        return _profile_response(_profile(request, username))
+        return _profile_response(request, _profile(request, username))
 
 
 class FollowView(ConduitView):
@@ -186,12 +188,12 @@ class FollowView(ConduitView):
             account_services.follow(follower=request.user, followed=target)
         except account_services.CannotFollowSelf as exc:
             raise Unprocessable({"profile": ["cannot follow yourself"]}) from exc
-        return _profile_response(target, following=True)
+        return _profile_response(request, target, following=True)
 
     def delete(self, request: Request, username: str) -> Response:
         target = _profile(request, username)
         account_services.unfollow(follower=request.user, followed=target)
-        return _profile_response(target, following=False)
+        return _profile_response(request, target, following=False)
 
 
 # --- Articles ------------------------------------------------------------------------------------
@@ -206,13 +208,13 @@ def _article(request: Request, slug: str) -> Post:
 
 
 def _article_response(request: Request, slug: str, status_code: int = status.HTTP_200_OK) -> Response:
-    return Response({"article": ArticleSerializer(_article(request, slug)).data}, status=status_code)
+    article = ArticleSerializer(_article(request, slug), context={"request": request}).data
+    return Response({"article": article}, status=status_code)
 
 
-def _articles_response(page: ListPage[Post]) -> Response:
-    return Response(
-        {"articles": ArticleListSerializer(page.items, many=True).data, "articlesCount": page.count}
-    )
+def _articles_response(request: Request, page: ListPage[Post]) -> Response:
+    articles = ArticleListSerializer(page.items, many=True, context={"request": request}).data
+    return Response({"articles": articles, "articlesCount": page.count})
 
 
 class ArticlesView(ConduitView):
@@ -226,11 +228,13 @@ class ArticlesView(ConduitView):
         if tag := params.get("tag"):
             tags = tuple(normalise_tag_names([tag]))
             if not tags:  # a name that makes no slug names no tag
-                return _articles_response(ListPage([], 0, window))
+                return _articles_response(request, ListPage([], 0, window))
         filters = PostFilters(
             tags=tags, author=params.get("author", ""), liked_by=params.get("favorited", "")
         )
-        return _articles_response(selectors.public_posts(filters=filters, window=window, viewer=request.user))
+        return _articles_response(
+            request, selectors.public_posts(filters=filters, window=window, viewer=request.user)
+        )
 
     def post(self, request: Request) -> Response:
         serializer = _valid(
@@ -249,7 +253,7 @@ class FeedView(ConduitView):
         page = selectors.followed_posts(
             follower=request.user, window=page_window(request), viewer=request.user
         )
-        return _articles_response(page)
+        return _articles_response(request, page)
 
 
 class ArticleView(ConduitView):
@@ -296,13 +300,15 @@ class CommentsView(ConduitView):
 
     def get(self, request: Request, slug: str) -> Response:
         comments = selectors.comments_on(post=_article(request, slug), viewer=request.user, follows=True)
-        return Response({"comments": CommentSerializer(comments, many=True).data})
+        data = CommentSerializer(comments, many=True, context={"request": request}).data
+        return Response({"comments": data})
 
     def post(self, request: Request, slug: str) -> Response:
         post = _article(request, slug)
         body = _valid(CommentWriteSerializer(data=self.envelope("comment"))).validated_data["body"]
         comment = services.add_comment(post=post, author=request.user, body=body)
-        return Response({"comment": CommentSerializer(comment).data}, status=status.HTTP_201_CREATED)
+        comment_data = CommentSerializer(comment, context={"request": request}).data
+        return Response({"comment": comment_data}, status=status.HTTP_201_CREATED)
 
 
 class CommentView(ConduitView):

@@ -25,6 +25,7 @@ class ApiRootView(APIView):
                 "tags": link("tag-list"),
                 "categories": link("category-list"),
                 "feed": link("feed"),
+                "media": link("image-list"),
                 "register": link("auth-register"),
                 "token": link("auth-token"),
                 "token_refresh": link("auth-token-refresh"),

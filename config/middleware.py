@@ -35,12 +35,27 @@ class RequestBodyLimitMiddleware:
             return JsonResponse({"detail": "Invalid Content-Length header."}, status=400)
         if length < 0:
             return JsonResponse({"detail": "Invalid Content-Length header."}, status=400)
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        limit = body_limit(request)
         if limit is not None and length > limit:
             return JsonResponse(
                 {"detail": f"Request body too large: the limit is {limit} bytes."}, status=413
             )
         return self.get_response(request)
+
+
+# An image upload (POST /api/v1/media/) may be as large as an image may be, plus room for
+# the multipart envelope (boundaries, part headers, the alt text). Its file part streams
+# to Django's upload handlers (a temporary file above FILE_UPLOAD_MAX_MEMORY_SIZE), and
+# images.processing reads at most MEDIA_MAX_BYTES of it.
+MEDIA_UPLOAD_PATH = "/api/v1/media/"
+MULTIPART_ALLOWANCE = 64 * 1024
+
+
+def body_limit(request: HttpRequest) -> int | None:
+    """The largest body ``request`` may have, in bytes (None: no limit)."""
+    if request.method == "POST" and request.path == MEDIA_UPLOAD_PATH:
+        return settings.MEDIA_MAX_BYTES + MULTIPART_ALLOWANCE
+    return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
 
 class NullByteMiddleware:

@@ -55,4 +55,8 @@ def add_error_responses(result: dict[str, Any], generator, request, public) -> d
                 codes.append("429")
             for code in codes:
                 responses.setdefault(code, _error(code))
+            for code, response in responses.items():
+                # A view may describe an error of its own (the upload's 413): same body.
+                if code in ERROR_DESCRIPTIONS and "content" not in response:
+                    response["content"] = _error(code)["content"]
     return result

@@ -8,6 +8,7 @@ from django.urls import include, path, re_path
 from config import views
 from config.api import ApiRootView
 from config.docs import RedocView, SchemaView, SwaggerView
+from images.views import serve_media
 from posts.feeds import LatestPostsAtomFeed, LatestPostsFeed
 from posts.sitemaps import latest_sitemaps, sitemaps
 
@@ -18,6 +19,7 @@ api_v1 = [
     path("", ApiRootView.as_view(), name="api-root"),
     path("", include("accounts.urls")),
     path("", include("posts.urls")),
+    path("", include("images.urls")),
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", csp_update(DOCS_CSP)(SwaggerView.as_view(url_name="schema")), name="swagger-ui"),
     path("redoc/", csp_update(DOCS_CSP)(RedocView.as_view(url_name="schema")), name="redoc"),
@@ -32,6 +34,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("robots.txt", views.robots_txt, name="robots-txt"),
+    # Uploaded images, served by the app itself (nginx serves the same files in front).
+    path("media/<path:name>", serve_media, name="media"),
     path("feed/", LatestPostsFeed(), name="feed-rss"),
     path("feed/atom/", LatestPostsAtomFeed(), name="feed-atom"),
     path("sitemap.xml", sitemap_views.sitemap, {"sitemaps": latest_sitemaps}, name="sitemap"),

@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from images.admin import PREVIEW_WIDTH, picture
 from posts import services
 from posts.models import Category, Comment, Post, Tag
 
@@ -20,7 +21,17 @@ from posts.models import Category, Comment, Post, Tag
 class PostAdminForm(forms.ModelForm):
     class Meta:
         model = Post
-        fields = ["title", "author", "body", "excerpt", "status", "published_at", "category", "tags"]
+        fields = [
+            "title",
+            "author",
+            "body",
+            "excerpt",
+            "cover_image",
+            "status",
+            "published_at",
+            "category",
+            "tags",
+        ]
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -70,13 +81,15 @@ class PostAdmin(admin.ModelAdmin):
     list_select_related = ("author", "category")
     search_fields = ("title",)
     date_hierarchy = "published_at"
-    autocomplete_fields = ("author", "tags")
+    # Any upload: staff may give a post a cover that is not its author's.
+    autocomplete_fields = ("author", "tags", "cover_image")
     ordering = ("-published_at", "-id")
     # One COUNT(*) per page instead of two: the unfiltered total is costly on a big table.
     show_full_result_count = False
     list_per_page = 50
     fieldsets = (
         (None, {"fields": ("title", "slug", "author", "body", "excerpt")}),
+        ("Cover image", {"fields": ("cover_image", "cover_preview")}),
         ("Publishing", {"fields": ("status", "published_at", "category", "tags")}),
         (
             "Derived",
@@ -86,13 +99,27 @@ class PostAdmin(admin.ModelAdmin):
             },
         ),
     )
-    readonly_fields = ("slug", "reading_time", "comment_count", "like_count", "created_at", "updated_at")
+    readonly_fields = (
+        "slug",
+        "cover_preview",
+        "reading_time",
+        "comment_count",
+        "like_count",
+        "created_at",
+        "updated_at",
+    )
     inlines = (CommentInline,)
     actions = ("publish_now", "unpublish")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         # The changelist never shows the body; the search vector is large and never shown.
         return super().get_queryset(request).defer("search_vector")
+
+    @admin.display(description="preview")
+    def cover_preview(self, post: Post) -> str:
+        if post.cover_image_id is None:
+            return "No cover image."
+        return picture(post.cover_image, width=PREVIEW_WIDTH, smallest=False)
 
     @admin.display(description="visible as")
     def display_status(self, post: Post) -> str:

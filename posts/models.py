@@ -72,6 +72,10 @@ class Post(models.Model):
     like_count = models.PositiveIntegerField(default=0, editable=False)
     # Filled by a trigger on PostgreSQL (see migrations); unused and NULL on SQLite.
     search_vector = SearchVectorField(null=True, editable=False)
+    # One of the author's uploads; deleting the image leaves the post without a cover.
+    cover_image = models.ForeignKey(
+        "images.Image", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     objects = PostQuerySet.as_manager()
 

@@ -15,6 +15,14 @@ Three stages, each linear in its input:
 3. nh3 (the Rust ammonia sanitiser) keeps only an allow-list of tags, attributes and URL
    schemes, so whatever the Markdown lets through, no script can run.
 
+Images: only the site's own uploads are shown. Every image in a body, Markdown
+(``![alt](url)``) or raw ``<img>``, is rebuilt here before nh3 sees it: one of ours (the
+URL of an uploaded original) becomes an ``<img>`` with its size, ``loading="lazy"`` and a
+``srcset`` of its renditions; any other (another site's, or a URL that names no upload)
+becomes a link to it with the alt text, so a page never loads anything from another host
+(the CSP's ``img-src`` allows none) and no reader is tracked by a body's images. The
+uploads a body names are looked up in one query per render, only when it names any.
+
 Text, excerpt and reading time are then derived from the sanitised HTML in one pass.
 """
 
@@ -23,11 +31,19 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import nh3
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.http.request import split_domain_port, validate_host
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
+
+if TYPE_CHECKING:
+    from images.models import Image
 
 WORDS_PER_MINUTE = 200
 # Chinese and Japanese are written without spaces: read by character, not by word.
@@ -63,13 +79,21 @@ ALLOWED_TAGS = {
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
-    "img": {"src", "alt", "title", "width", "height"},
+    # With "loading", whose only allowed value is "lazy" (TAG_ATTRIBUTE_VALUES). Only the
+    # <img>s built here (_Images) reach nh3; it checks them again all the same.
+    "img": {"src", "alt", "width", "height", "srcset", "sizes"},
     "code": {"class"},
     "th": {"align"},
     "td": {"align"},
     "ol": {"start"},
 }
+TAG_ATTRIBUTE_VALUES = {"img": {"loading": {"lazy"}}}
 URL_SCHEMES = {"http", "https", "mailto"}
+IMAGE_URL_SCHEMES = ("http", "https")
+# The post column is 45rem wide: narrower screens show an image across the viewport.
+IMAGE_SIZES = "(max-width: 45rem) 100vw, 45rem"
+# Uploads a body may show; the URLs past this many are links (the lookup stays bounded).
+MAX_IMAGES_PER_BODY = 500
 
 # Raw HTML: what may appear where, and how deep.
 PHRASING_TAGS = frozenset(
@@ -123,13 +147,14 @@ def render_body(source: str) -> RenderedBody:
 
 
 def render_markdown(source: str) -> str:
-    """Render Markdown to sanitised HTML."""
+    """Render Markdown to sanitised HTML (the saved body and the editor's preview)."""
     tokens = _markdown.parse(source)
+    images = _Images(source)
     for token in tokens:
         if token.type == "html_block":
-            token.content = _balance_block_html(token.content)
+            token.content = _balance_block_html(token.content, images)
         elif token.type == "inline" and token.children:
-            token.children = _balance_inline_html(token.children)
+            token.children = _balance_inline_html(token.children, images)
     return sanitize_html(_markdown.renderer.render(tokens, _markdown.options, {}))
 
 
@@ -138,10 +163,30 @@ def sanitize_html(raw_html: str) -> str:
         raw_html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
+        tag_attribute_values=TAG_ATTRIBUTE_VALUES,
+        attribute_filter=_image_attribute_filter,
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
     )
+
+
+def _image_attribute_filter(element: str, attribute: str, value: str) -> str | None:
+    """An image's addresses are relative or http(s), in ``srcset`` too (which nh3 does
+    not check as it checks ``src``)."""
+    if element != "img" or attribute not in {"src", "srcset"}:
+        return value
+    urls = [value] if attribute == "src" else [part.split()[0] for part in value.split(",") if part.strip()]
+    return value if all(_image_url_allowed(url) for url in urls) else None
+
+
+def _image_url_allowed(url: str) -> bool:
+    if url.startswith(("//", "/\\", "\\")):
+        return False  # another host, whatever the page's scheme
+    scheme, separator, _ = url.partition(":")
+    if not separator or "/" in scheme or "?" in scheme or "#" in scheme:
+        return True  # a path on this site
+    return scheme.strip().lower() in IMAGE_URL_SCHEMES
 
 
 def html_to_text(safe_html: str) -> str:
@@ -225,7 +270,8 @@ class _Balancer:
     opened, which raw end tags may not close.
     """
 
-    def __init__(self, *, inline: bool) -> None:
+    def __init__(self, images: "_Images", *, inline: bool) -> None:
+        self.images = images
         self.inline = inline
         self.stack: list[tuple[str, bool]] = []
         self.out: list[str] = []
@@ -272,6 +318,9 @@ class _Balancer:
                 self.close_through(index)
             if tag in {"tr", "td", "th", "thead", "tbody"} and (index := self.last_index({tag})) >= 0:
                 self.close_through(index)
+        if tag == "img":
+            self.out.append(self.images.raw_html(text, in_link=self.last_index({"a"}) >= 0))
+            return
         if kind == "void":
             self.out.append(text)
             return
@@ -303,8 +352,8 @@ class _Balancer:
         return emitted
 
 
-def _balance_block_html(raw: str) -> str:
-    balancer = _Balancer(inline=False)
+def _balance_block_html(raw: str, images: "_Images") -> str:
+    balancer = _Balancer(images, inline=False)
     balancer.feed(raw)
     balancer.close_through(0)
     return balancer.take()
@@ -314,17 +363,23 @@ def _html_token(content: str) -> Token:
     return Token("html_inline", "", 0, content=content)
 
 
-def _balance_inline_html(children: list[Token]) -> list[Token]:
+def _balance_inline_html(children: list[Token], images: "_Images") -> list[Token]:
     """The inline tokens of one paragraph, heading or cell, with their raw HTML balanced
-    against each other and against the elements the Markdown renderer opens."""
-    if not any(child.type == "html_inline" for child in children):
+    against each other and against the elements the Markdown renderer opens, and their
+    images rebuilt (``_Images``)."""
+    if not any(child.type in {"html_inline", "image"} for child in children):
         return children
-    balancer = _Balancer(inline=True)
+    balancer = _Balancer(images, inline=True)
     balanced: list[Token] = []
     for child in children:
         if child.type == "html_inline":
             balancer.feed(child.content)
             balanced.append(_html_token(balancer.take()))
+            continue
+        if child.type == "image":
+            if balancer.out:
+                balanced.append(_html_token(balancer.take()))
+            balanced.extend(images.markdown_tokens(child, in_link=balancer.last_index({"a"}) >= 0))
             continue
         if child.nesting == 1:
             if child.tag == "a" and (index := balancer.last_index({"a"})) >= 0:
@@ -341,3 +396,105 @@ def _balance_inline_html(children: list[Token]) -> list[Token]:
     balancer.close_through(0)
     balanced.append(_html_token(balancer.take()))
     return balanced
+
+
+# --- Images ---------------------------------------------------------------------------
+
+# The name of an uploaded original as images.services stores it: the one thing of an
+# image's URL that does not depend on where the site or the storage is.
+_STORED_ORIGINAL = re.compile(r"images/\d{4}/\d{2}/[0-9a-f]{32}\.[a-z]{3,4}")
+# An attribute as _OPEN_TAG matches it: name, then an unquoted, single- or double-quoted value.
+_RAW_ATTRIBUTE = re.compile(
+    r"([A-Za-z_:][A-Za-z0-9_.:-]*)"
+    r"(?:[ \t\n\r\f]*=[ \t\n\r\f]*(?:([^ \t\n\r\f\"'=<>`]+)|'([^']*)'|\"([^\"]*)\"))?"
+)
+
+
+def srcset(image: "Image") -> str:
+    """An upload's ``srcset``: its renditions and its original, by width, as the storage
+    serves them (``/media/...`` on this site, or the bucket's URLs)."""
+    candidates = [f"{default_storage.url(each['name'])} {each['width']}w" for each in image.renditions]
+    candidates.append(f"{default_storage.url(image.file)} {image.width}w")
+    return ", ".join(candidates)
+
+
+class _Images:
+    """The uploads a body names, looked up once, and how each image of the body renders.
+
+    A URL is one of ours when it is exactly where the site serves an upload's original:
+    the storage's URL for it (``/media/<name>``, or the bucket's), optionally made
+    absolute on ``SITE_URL`` or on a host the site answers to (``ALLOWED_HOSTS``), as
+    the API hands them out when ``SITE_URL`` is unset.
+    """
+
+    def __init__(self, source: str) -> None:
+        self.by_name: dict[str, Image] = {}
+        names = set()
+        for match in _STORED_ORIGINAL.finditer(source):
+            names.add(match.group(0))
+            if len(names) >= MAX_IMAGES_PER_BODY:
+                break
+        if names:
+            from images.models import Image as Images  # loaded after this module
+
+            self.by_name = {image.file: image for image in Images.objects.filter(file__in=names)}
+
+    def find(self, src: str) -> "Image | None":
+        match = _STORED_ORIGINAL.search(src)
+        image = self.by_name.get(match.group(0)) if match else None
+        if image is None:
+            return None
+        url = default_storage.url(image.file)
+        if src == url or src == f"{settings.SITE_URL}{url}":
+            return image
+        # Absolute on a host of the site's: how the API gives URLs when SITE_URL is unset.
+        parts = urlsplit(src)
+        if not url.startswith("/") or parts.scheme not in IMAGE_URL_SCHEMES or parts.path != url:
+            return None
+        if parts.query or parts.fragment:
+            return None
+        host, _port = split_domain_port(parts.netloc)
+        return image if host and validate_host(host, settings.ALLOWED_HOSTS) else None
+
+    def html(self, image: "Image", alt: str) -> str:
+        """An upload as an ``<img>``: its size (no layout shift), lazy, and the browser
+        picks the narrowest rendition that fills the column."""
+        attributes = {
+            "src": default_storage.url(image.file),
+            "alt": alt,
+            "width": image.width,
+            "height": image.height,
+            "loading": "lazy",
+            "srcset": srcset(image),
+            "sizes": IMAGE_SIZES,
+        }
+        shown = " ".join(f'{name}="{html.escape(str(value))}"' for name, value in attributes.items())
+        return f"<img {shown}>"
+
+    def markdown_tokens(self, token: Token, *, in_link: bool) -> list[Token]:
+        """What renders for ``![alt](src)``."""
+        src = token.attrGet("src") or ""
+        alt = _markdown.renderer.renderInlineAsText(token.children or [], _markdown.options, {})
+        image = self.find(src)
+        if image is not None:
+            return [_html_token(self.html(image, alt))]
+        text = Token("text", "", 0, content=alt or src)
+        if in_link:
+            return [text]
+        return [Token("link_open", "a", 1, attrs={"href": src}), text, Token("link_close", "a", -1)]
+
+    def raw_html(self, tag: str, *, in_link: bool) -> str:
+        """What renders for a raw ``<img ...>`` tag (matched strictly by ``_OPEN_TAG``)."""
+        attributes: dict[str, str] = {}
+        for match in _RAW_ATTRIBUTE.finditer(tag, len("<img")):
+            name = match.group(1).lower()
+            value = next((group for group in match.groups()[1:] if group is not None), "")
+            attributes.setdefault(name, html.unescape(value))
+        src, alt = attributes.get("src", "").strip(), attributes.get("alt", "")
+        image = self.find(src) if src else None
+        if image is not None:
+            return self.html(image, alt)
+        text = html.escape(alt or src)
+        if in_link or not src:
+            return text
+        return f'<a href="{html.escape(src)}">{text}</a>'

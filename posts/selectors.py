@@ -7,8 +7,10 @@ once per process, cached counts, the search's ranking, the deferred join of deep
 the database-specific plans — stays behind them: nothing travels on QuerySet attributes,
 and no caller knows which plan answered.
 
-A post in a list is the same row for every face (``_LISTING_FIELDS``, the author and
-category joined) with its tags as ``post.tag_list`` (``TagRef``s, by slug).
+A post in a list is the same row for every face (``_LISTING_FIELDS``, the author with
+their avatar, the category and the cover image joined) with its tags as
+``post.tag_list`` (``TagRef``s, by slug): showing a cover or an avatar costs no query
+per post.
 """
 
 import contextlib
@@ -54,8 +56,14 @@ _LISTING_FIELDS = (
     "id", "slug", "title", "excerpt", "status", "published_at", "created_at", "updated_at",
     "comment_count", "like_count", "reading_time", "author__username", "author__display_name",
     "author__bio", "author__image",
+    "author__avatar__id", "author__avatar__file", "author__avatar__width", "author__avatar__height",
+    "author__avatar__renditions",
     "category__slug", "category__name",
+    "cover_image__id", "cover_image__file", "cover_image__width", "cover_image__height",
+    "cover_image__alt", "cover_image__renditions",
 )  # fmt: skip
+# What is joined to every post read: its author (with their avatar), category and cover.
+_JOINED = ("author__avatar", "category", "cover_image")
 _DETAIL_FIELDS = (*_LISTING_FIELDS, "body", "body_html")
 # From this offset on a page selects its ids first, then loads those rows: OFFSET n makes
 # PostgreSQL build every skipped row in full (joins, tag arrays) only to throw it away.
@@ -275,7 +283,7 @@ def followed_posts(
 
 def latest_public_posts(*, limit: int) -> list[Post]:
     """The newest public posts, for the syndication feeds: one query."""
-    posts = Post.objects.public().select_related("author").only(*_LISTING_FIELDS)
+    posts = Post.objects.public().select_related(*_JOINED).only(*_LISTING_FIELDS)
     return list(posts.order_by("-published_at", "-id")[:limit])
 
 
@@ -297,12 +305,12 @@ def post_for(*, slug: str, viewer: Any) -> Post | None:
 
 def comments_on(*, post: Post, viewer: Any, follows: bool = False) -> QuerySet[Comment]:
     """The comments on ``post`` that ``viewer`` may see (hidden ones only for staff),
-    oldest first, with their authors; ``follows``: each with ``following_author``, whether
-    the viewer follows its author."""
+    oldest first, with their authors and their avatars; ``follows``: each with
+    ``following_author``, whether the viewer follows its author."""
     comments = (
         Comment.objects.visible_to(viewer)
         .filter(post=post)
-        .select_related("author")
+        .select_related("author__avatar")
         .defer("author__password")
         .order_by("created_at", "id")
     )
@@ -324,9 +332,9 @@ def _listing(posts: QuerySet) -> QuerySet:
 
 
 def _with_tags(posts: QuerySet) -> QuerySet:
-    """Author and category joined; on PostgreSQL the tags as an array in the same query
-    (``tag_pairs``), elsewhere prefetched."""
-    posts = posts.select_related("author", "category")
+    """Author (with avatar), category and cover image joined; on PostgreSQL the tags as an
+    array in the same query (``tag_pairs``), elsewhere prefetched."""
+    posts = posts.select_related(*_JOINED)
     if connection.vendor != "postgresql":
         return posts.prefetch_related("tags")
     return posts.annotate(tag_pairs=ArraySubquery(_tag_pairs_subquery()))

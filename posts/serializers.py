@@ -12,6 +12,9 @@ from rest_framework.reverse import reverse
 from rest_framework.settings import ISO_8601, api_settings
 
 from accounts.models import User
+from images import services as image_services
+from images.models import Image
+from images.serializers import ImageRefSerializer
 from posts import services
 from posts.models import BODY_MAX_LENGTH, COMMENT_MAX_LENGTH, TITLE_MAX_LENGTH, Category, Comment, Post, Tag
 
@@ -40,6 +43,7 @@ class PostListSerializer(serializers.ModelSerializer):
         help_text="`draft`, `scheduled` (published with a future `published_at`) or `published`."
     )
     reading_time = serializers.IntegerField(read_only=True, help_text="Minutes, at least 1.")
+    cover_image = ImageRefSerializer(read_only=True, allow_null=True, help_text="The cover image, or null.")
     url = serializers.HyperlinkedIdentityField(view_name="post-detail", lookup_field="slug")
 
     class Meta:
@@ -59,6 +63,7 @@ class PostListSerializer(serializers.ModelSerializer):
             "comment_count",
             "like_count",
             "reading_time",
+            "cover_image",
             "url",
         ]
         read_only_fields = fields
@@ -93,8 +98,19 @@ class PostListSerializer(serializers.ModelSerializer):
             "comment_count": post.comment_count,
             "like_count": post.like_count,
             "reading_time": post.reading_time,
+            "cover_image": self._cover_image(post.cover_image),
             "url": self._post_url(post),
         }
+
+    def _cover_image(self, image: Image | None) -> dict[str, Any] | None:
+        # Joined by the selectors (no query per post); ImageRefSerializer builds its dict
+        # directly, so creating one per serializer, not per post, is all it costs.
+        if image is None:
+            return None
+        serializer = getattr(self, "_image_serializer", None)
+        if serializer is None:
+            serializer = self._image_serializer = ImageRefSerializer(context=self.context)
+        return serializer.to_representation(image)
 
     def _datetime(self, value: datetime.datetime | None) -> str | None:
         """What DRF's DateTimeField gives with the ISO 8601 format: the current time zone,
@@ -133,6 +149,8 @@ def tag_slugs(post: Post) -> list[str]:
 
 
 _SLUG_MARK = "post-slug-placeholder"
+IMAGE_ID_MAX = 2**63 - 1  # a bigint: larger ids are a 400, never a database error
+NOT_YOUR_IMAGE = "No image of yours has this id."
 _PLAIN_SLUG = re.compile(r"[-a-zA-Z0-9_]+")
 
 
@@ -194,24 +212,53 @@ class PostWriteSerializer(serializers.ModelSerializer):
         help_text="When the post becomes public. Defaults to now on first publication; "
         "a future time schedules it.",
     )
+    cover_image = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=IMAGE_ID_MAX,
+        help_text="The id of one of your images (`/api/v1/media/`), or null for no cover. "
+        "Staff editing someone's post may also pick one of its author's images.",
+    )
 
     class Meta:
         model = Post
-        fields = ["title", "body", "excerpt", "category", "tags", "status", "published_at"]
+        fields = ["title", "body", "excerpt", "category", "tags", "status", "published_at", "cover_image"]
 
     def validate_body(self, value: str) -> str:
         if not value.strip():
             raise serializers.ValidationError("This field may not be blank.")
         return value
 
+    def validate_cover_image(self, value: int | None) -> Image | None:
+        if value is None:
+            return None
+        caller = self.context["request"].user
+        owners = [caller]
+        if self.instance is not None and self.instance.author_id != caller.pk:
+            # Staff editing someone's post: its author's images too.
+            owners.append(self.instance.author)
+        for owner in owners:
+            try:
+                return image_services.owned_image(owner=owner, image_id=value)
+            except image_services.NotYourImage:
+                continue
+        raise serializers.ValidationError(NOT_YOUR_IMAGE)
+
     def create(self, validated_data: dict[str, Any]) -> Post:
         tags = validated_data.pop("tags", [])
         validated_data.setdefault("status", Post.Status.DRAFT)
-        return services.create_post(author=self.context["request"].user, tags=tags, **validated_data)
+        try:
+            return services.create_post(author=self.context["request"].user, tags=tags, **validated_data)
+        except image_services.NotYourImage as exc:  # deleted between validation and save
+            raise serializers.ValidationError({"cover_image": [NOT_YOUR_IMAGE]}) from exc
 
     def update(self, instance: Post, validated_data: dict[str, Any]) -> Post:
         tags = validated_data.pop("tags", None)
-        return services.update_post(post=instance, tags=tags, **validated_data)
+        try:
+            return services.update_post(post=instance, tags=tags, **validated_data)
+        except image_services.NotYourImage as exc:
+            raise serializers.ValidationError({"cover_image": [NOT_YOUR_IMAGE]}) from exc
 
     def to_representation(self, instance: Post) -> dict[str, Any]:
         return PostDetailSerializer(instance, context=self.context).data

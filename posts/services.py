@@ -23,6 +23,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import User
+from images.models import Image
+from images.services import NotYourImage
 from posts import caching, rendering
 from posts.models import Category, Comment, Like, Post, Tag
 
@@ -94,10 +96,22 @@ def save_with_unique_slug(post: Post) -> None:
     raise IntegrityError("Could not find a free slug.")
 
 
+class _Unchanged:
+    """What ``update_post`` is given for a value to leave as it is."""
+
+
+UNCHANGED = _Unchanged()
+
+
 @transaction.atomic
-def create_post(*, author: User, tags: Iterable[str] | None = None, **fields: Any) -> Post:
-    """Create a post by ``author`` with a unique slug made from its title."""
-    post = Post(author=author, **fields)
+def create_post(
+    *, author: User, tags: Iterable[str] | None = None, cover_image: Image | None = None, **fields: Any
+) -> Post:
+    """Create a post by ``author`` with a unique slug made from its title. Whose image
+    ``cover_image`` may be is the face's check (the API's: the caller's); one deleted
+    since is ``NotYourImage``."""
+    _lock_image(cover_image)
+    post = Post(author=author, cover_image=cover_image, **fields)
     save_with_unique_slug(post)
     if tags is not None:
         set_tags(post=post, names=tags)
@@ -106,8 +120,18 @@ def create_post(*, author: User, tags: Iterable[str] | None = None, **fields: An
 
 
 @transaction.atomic
-def update_post(*, post: Post, tags: Iterable[str] | None = None, **fields: Any) -> Post:
-    """Apply ``fields`` (never the slug, author or counters) and, if given, the tags."""
+def update_post(
+    *,
+    post: Post,
+    tags: Iterable[str] | None = None,
+    cover_image: Image | _Unchanged | None = UNCHANGED,
+    **fields: Any,
+) -> Post:
+    """Apply ``fields`` (never the slug, author or counters) and, if given, the tags and
+    the cover image (None: no cover; one deleted since is ``NotYourImage``)."""
+    if not isinstance(cover_image, _Unchanged):
+        _lock_image(cover_image)
+        fields["cover_image"] = cover_image
     if (
         "body" in fields
         and "excerpt" not in fields
@@ -122,6 +146,17 @@ def update_post(*, post: Post, tags: Iterable[str] | None = None, **fields: Any)
         set_tags(post=post, names=tags)
     caching.bump(posts=(post.status, post.published_at) != visibility)
     return post
+
+
+def _lock_image(image: Image | None) -> None:
+    """Lock the image's row until the transaction ends; ``NotYourImage`` if it is gone.
+
+    Checked by the face a moment before, it may have been deleted since: the deletion
+    clears the covers it can see, not this uncommitted one, and the deferred foreign key
+    would fail at commit. Locked, the deletion waits for this post or this post finds it gone.
+    """
+    if image is not None and not Image.objects.select_for_update(no_key=True).filter(pk=image.pk).exists():
+        raise NotYourImage(image.pk)
 
 
 @transaction.atomic

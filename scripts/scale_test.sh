@@ -112,7 +112,8 @@ for port in "${APP_PORTS[@]}"; do wait_for "http://127.0.0.1:$port/healthz" 30; 
 upstreams=()
 for i in "${!APP_PORTS[@]}"; do upstreams+=(--upstream "app$((i + 1))=127.0.0.1:${APP_PORTS[$i]}"); done
 "$PY" scripts/render_nginx_conf.py --out "$work/nginx" --mode plain --port "$NGINX_PORT" "${upstreams[@]}" \
-  --var NGINX_SERVER_NAME=127.0.0.1 --var "NGINX_STATIC_ROOT=$PWD/staticfiles" >/dev/null
+  --var NGINX_SERVER_NAME=127.0.0.1 --var "NGINX_STATIC_ROOT=$PWD/staticfiles" \
+  --var "NGINX_MEDIA_ROOT=${DJANGO_MEDIA_ROOT:-$PWD/media}" >/dev/null
 "$NGINX" -t -q -p "$work/nginx" -c "$work/nginx/nginx.conf"
 "$NGINX" -p "$work/nginx" -c "$work/nginx/nginx.conf" >"$work/nginx/access.log" 2>&1 &
 disown

@@ -196,7 +196,7 @@ def test_start_order_waits_for_health_and_migrations():
 
 
 def test_data_and_static_files_live_in_named_volumes():
-    assert set(COMPOSE["volumes"]) == {"pgdata", "static"}
+    assert set(COMPOSE["volumes"]) == {"pgdata", "static", "media"}
     assert "pgdata:/var/lib/postgresql/data" in SERVICES["db"]["volumes"]
     assert "static:/srv/static" in SERVICES["migrate"]["volumes"]
     assert "static:/srv/static:ro" in SERVICES["nginx"]["volumes"]
@@ -205,6 +205,19 @@ def test_data_and_static_files_live_in_named_volumes():
     assert "migrate --noinput" in " ".join(SERVICES["migrate"]["command"])
     assert any(volume.endswith(":/etc/nginx/certs:ro") for volume in SERVICES["nginx"]["volumes"])
     assert "/etc/nginx/certs/tls.crt" in TEMPLATE
+
+
+def test_uploaded_images_live_in_a_volume_the_apps_write_and_nginx_reads():
+    for name in APP_SERVERS:
+        assert "media:/srv/media" in SERVICES[name]["volumes"]
+        assert SERVICES[name]["environment"]["DJANGO_MEDIA_ROOT"] == "/srv/media"
+    assert "media:/srv/media:ro" in SERVICES["nginx"]["volumes"]
+    assert SERVICES["nginx"]["environment"]["NGINX_MEDIA_ROOT"] == "/srv/media"
+    assert "alias ${NGINX_MEDIA_ROOT}/;" in TEMPLATE
+    # The image creates the mount point owned by the app user: a fresh named volume takes
+    # that owner, so the unprivileged app can write uploads.
+    assert re.search(r"mkdir -p [^&]*/srv/media\b", DOCKERFILE)
+    assert re.search(r"chown app:app [^&]*/srv/media\b", DOCKERFILE)
 
 
 def test_nginx_body_limit_matches_the_app():

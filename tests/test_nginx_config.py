@@ -19,7 +19,11 @@ RENDER = ROOT / "scripts" / "render_nginx_conf.py"
 TEMPLATE = (ROOT / "docker" / "nginx" / "templates" / "default.conf.template").read_text()
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 UPSTREAMS = ["--upstream", "app1=127.0.0.1:8141", "--upstream", "app2=127.0.0.1:8142"]
-VARIABLES = ["--var", "NGINX_SERVER_NAME=127.0.0.1", "--var", f"NGINX_STATIC_ROOT={ROOT / 'staticfiles'}"]
+VARIABLES = [
+    "--var", "NGINX_SERVER_NAME=127.0.0.1",
+    "--var", f"NGINX_STATIC_ROOT={ROOT / 'staticfiles'}",
+    "--var", f"NGINX_MEDIA_ROOT={ROOT / 'media'}",
+]  # fmt: skip
 
 # CI sets BLOG_REQUIRE_NGINX=1 (and installs nginx), so a missing nginx fails there instead
 # of skipping these tests quietly.
@@ -112,6 +116,7 @@ def test_the_plain_rendering_keeps_every_proxy_setting(tmp_path):
         .replace("app2:8000", "127.0.0.1:8142")
         .replace("${NGINX_SERVER_NAME}", "127.0.0.1")
         .replace("${NGINX_STATIC_ROOT}", str(ROOT / "staticfiles"))
+        .replace("${NGINX_MEDIA_ROOT}", str(ROOT / "media"))
         for line in expected
     ]
     missing = [line for line in substituted if line not in rendered]
@@ -144,3 +149,44 @@ def test_an_unknown_upstream_or_a_missing_variable_is_refused(tmp_path):
     missing = render(tmp_path, "--mode", "plain", "--port", "8140", *UPSTREAMS)
     assert missing.returncode != 0
     assert "NGINX_SERVER_NAME" in missing.stderr
+
+
+def location_block(text: str, opening: str) -> str:
+    """The body of the location block that starts with ``opening``."""
+    start = text.index(opening)
+    depth = 0
+    for end in range(text.index("{", start), len(text)):
+        depth += {"{": 1, "}": -1}.get(text[end], 0)
+        if depth == 0:
+            return text[start:end]
+    raise AssertionError(f"unclosed block: {opening}")
+
+
+def test_media_is_served_from_the_volume_with_headers_that_let_nothing_run():
+    media = location_block(TEMPLATE, "location /media/ {")
+    assert "alias ${NGINX_MEDIA_ROOT}/;" in media
+    assert 'add_header X-Content-Type-Options "nosniff" always;' in media
+    assert 'add_header Cache-Control "public, max-age=31536000, immutable" always;' in media
+    assert "add_header Content-Security-Policy \"default-src 'none'; sandbox\" always;" in media
+    # add_header in a location drops the server's: the request id must be added again.
+    assert "add_header X-Request-ID $blog_request_id always;" in media
+    # The content type comes from the extension, and only image types have one.
+    types = re.search(r"types \{([^}]*)\}", media).group(1)
+    assert sorted(line.split()[0] for line in types.strip().splitlines()) == [
+        "image/gif", "image/jpeg", "image/png", "image/webp",
+    ]  # fmt: skip
+    assert "default_type application/octet-stream;" in media
+
+
+def test_the_upload_endpoint_takes_an_image_as_large_as_the_app_does():
+    from django.conf import settings
+
+    from config.middleware import MULTIPART_ALLOWANCE
+
+    upload = location_block(TEMPLATE, "location = /api/v1/media/ {")
+    kib = int(re.search(r"client_max_body_size (\d+)k;", upload).group(1))
+    limit = settings.MEDIA_MAX_BYTES + MULTIPART_ALLOWANCE
+    assert kib * 1024 == limit
+    assert "proxy_pass http://blog_app;" in upload
+    assert "error_page 413 = @media_too_large;" in upload
+    assert f"the limit is {limit} bytes" in location_block(TEMPLATE, "location @media_too_large {")

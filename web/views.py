@@ -11,6 +11,7 @@ API accepts the session (DRF's SessionAuthentication, which enforces CSRF). See 
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
@@ -208,7 +209,8 @@ def write(request: HttpRequest, slug: str | None = None) -> HttpResponse:
         )
         if post.author_id != request.user.pk and not request.user.is_staff:
             raise Http404("No such post.")
-    return render(request, "web/write.html", {"post": post})
+    # So that the script refuses a file over the limit before sending megabytes in vain.
+    return render(request, "web/write.html", {"post": post, "media_max_bytes": settings.MEDIA_MAX_BYTES})
 
 
 @never_cache

@@ -42,6 +42,7 @@ class TestRegister:
             "email",
             "display_name",
             "bio",
+            "avatar",
             "date_joined",
             "is_staff",
         }

@@ -11,6 +11,7 @@ PUBLIC_FIELDS = {
     "username",
     "display_name",
     "bio",
+    "avatar",
     "date_joined",
     "post_count",
     "follower_count",

@@ -63,6 +63,7 @@ THIRD_PARTY_APPS = [
 ]
 LOCAL_APPS = [
     "accounts",
+    "images",
     "posts",
     "web",
     "conduit",
@@ -248,6 +249,67 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+
+# --- Media: uploaded images (images/) --------------------------------------------------
+
+# Served by the app itself (images.views.serve_media) and, in compose, by nginx.
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env("DJANGO_MEDIA_ROOT", default=str(BASE_DIR / "media")))
+# An upload's file; its request body may be 64 KiB more (config.middleware.body_limit).
+MEDIA_MAX_BYTES = env.int("DJANGO_MEDIA_MAX_BYTES", default=10 * 1024 * 1024)
+# Checked from the header before any pixel is decoded: 40 MP of RGBA is 160 MB in memory.
+MEDIA_MAX_PIXELS = 40_000_000
+# Per user, counting the stored originals.
+MEDIA_QUOTA_BYTES = env.int("DJANGO_MEDIA_QUOTA_BYTES", default=1024**3)
+MEDIA_UPLOAD_RATE = env("DJANGO_MEDIA_UPLOAD_RATE", default="60/minute")
+# The site's public origin (https://blog.example.com): absolute URLs in the API and in
+# emails are built on it when set, else on the request's host.
+SITE_URL = env("DJANGO_SITE_URL", default="").rstrip("/")
+
+# S3-compatible object storage instead of MEDIA_ROOT when a bucket is named. The bucket
+# serves the files (public reads, no signed URLs): objects carry their Content-Type and
+# the year-long Cache-Control; nosniff and the sandboxing CSP need a CDN in front
+# (README, "Images").
+MEDIA_S3_BUCKET = env("DJANGO_MEDIA_S3_BUCKET", default="")
+if MEDIA_S3_BUCKET:
+    MEDIA_S3_ENDPOINT_URL = env("DJANGO_MEDIA_S3_ENDPOINT_URL", default="").rstrip("/")
+    MEDIA_S3_CUSTOM_DOMAIN = env("DJANGO_MEDIA_S3_CUSTOM_DOMAIN", default="")
+    STORAGES = {
+        **STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": MEDIA_S3_BUCKET,
+                "endpoint_url": MEDIA_S3_ENDPOINT_URL or None,
+                "access_key": env("DJANGO_MEDIA_S3_ACCESS_KEY_ID", default="") or None,
+                "secret_key": env("DJANGO_MEDIA_S3_SECRET_ACCESS_KEY", default="") or None,
+                "region_name": env("DJANGO_MEDIA_S3_REGION", default="") or None,
+                "custom_domain": MEDIA_S3_CUSTOM_DOMAIN or None,
+                "file_overwrite": False,
+                "querystring_auth": False,
+                "default_acl": None,
+                "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+            },
+        },
+    }
+    # The pages show the bucket's URLs: their origin joins the CSP's img-src.
+    if MEDIA_S3_CUSTOM_DOMAIN:
+        MEDIA_ORIGINS = [f"https://{MEDIA_S3_CUSTOM_DOMAIN}"]
+    elif MEDIA_S3_ENDPOINT_URL:
+        scheme, _, host = MEDIA_S3_ENDPOINT_URL.partition("://")
+        # Path-style (host/bucket/...) or virtual-hosted (bucket.host/...) addressing.
+        MEDIA_ORIGINS = [
+            f"{scheme}://{host.split('/')[0]}",
+            f"{scheme}://{MEDIA_S3_BUCKET}.{host.split('/')[0]}",
+        ]
+    else:
+        MEDIA_ORIGINS = [f"https://{MEDIA_S3_BUCKET}.s3.amazonaws.com"]
+        if region := env("DJANGO_MEDIA_S3_REGION", default=""):
+            MEDIA_ORIGINS.append(f"https://{MEDIA_S3_BUCKET}.s3.{region}.amazonaws.com")
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"] = [
+        *CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"],
+        *MEDIA_ORIGINS,
+    ]
 
 # --- Django REST framework ------------------------------------------------------------
 

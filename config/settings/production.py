@@ -8,7 +8,7 @@ from config.logging import logging_config
 from config.secret_key import require_unguessable_secret_keys
 
 from .base import *  # noqa: F403
-from .base import LOG_FORMAT, LOG_LEVEL, SIMPLE_JWT, env
+from .base import LOG_FORMAT, LOG_LEVEL, SIMPLE_JWT, STORAGES, env
 
 DEBUG = False
 # No defaults: a missing variable raises ImproperlyConfigured at start-up.
@@ -32,8 +32,9 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 
+# The default storage as base.py chose it (the file system, or S3 when configured).
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    **STORAGES,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 

@@ -21,11 +21,14 @@ WINDOW = Window.page(1, 100)
 
 
 @pytest.fixture
-def posts(author):
+def posts(author, image_of):
+    cover = image_of(author, width=1200, height=800, alt="A cover")
     return [
-        PostFactory(author=author, category=CategoryFactory(name="Python"), tags=["b-tag", "a-tag"]),
-        PostFactory(author=author),  # no category, no tags
-        PostFactory(author=author, draft=True),
+        PostFactory(
+            author=author, category=CategoryFactory(name="Python"), tags=["b-tag", "a-tag"], cover_image=cover
+        ),
+        PostFactory(author=author),  # no category, no tags, no cover
+        PostFactory(author=author, draft=True, cover_image=image_of(author, width=400, height=300)),
         PostFactory(author=author, scheduled=True, tags=["c"]),
     ]
 
@@ -79,6 +82,7 @@ def test_the_anonymous_detail_serializes_as_its_declared_fields_say(posts):
     post = selectors.post_for(slug=posts[0].slug, viewer=AnonymousUser())
     assert serializer.to_representation(post) == declared(serializer, post)
     assert serializer.to_representation(post)["tags"] == ["a-tag", "b-tag"]
+    assert serializer.to_representation(post)["cover_image"]["alt"] == "A cover"
 
 
 def test_tags_are_sorted_slugs(posts, anon_client):

@@ -28,6 +28,7 @@ LIST_FIELDS = {
     "comment_count",
     "like_count",
     "reading_time",
+    "cover_image",
     "url",
 }
 DETAIL_FIELDS = LIST_FIELDS | {"body", "body_html", "liked"}

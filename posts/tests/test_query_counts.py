@@ -33,13 +33,24 @@ def assert_flat(client, url: str, limit: int) -> None:
 
 
 @pytest.fixture
-def blog(author, other_user):
-    """ROWS public posts by ``author`` (followed by ``other_user``), each with a category,
-    two tags, a like and a comment, plus drafts and scheduled posts."""
+def blog(author, other_user, image_of):
+    """ROWS public posts by ``author`` (followed by ``other_user``; both have avatars),
+    each with a cover image, a category, two tags, a like and a comment, plus drafts and
+    scheduled posts."""
+    covers = [image_of(author, width=1200 + i, height=800) for i in range(3)]
+    author.avatar = image_of(author, width=300, height=300)
+    author.save()
+    other_user.avatar = image_of(other_user, width=300, height=300)
+    other_user.save()
     tags = [TagFactory(name=f"tag{i}") for i in range(ROWS)]
     categories = [CategoryFactory(name=f"Category {i}") for i in range(ROWS)]
     posts = [
-        PostFactory(author=author, category=categories[i], tags=[tags[i], tags[(i + 1) % ROWS]])
+        PostFactory(
+            author=author,
+            category=categories[i],
+            tags=[tags[i], tags[(i + 1) % ROWS]],
+            cover_image=covers[i % len(covers)],
+        )
         for i in range(ROWS)
     ]
     for post in posts:
@@ -103,4 +114,30 @@ def test_post_list_counts_are_right(blog, other_user):
     results = client_for(other_user).get("/api/v1/posts/", {"page_size": 50}).data["results"]
     assert all(p["like_count"] == 1 and p["comment_count"] == 1 for p in results)
     assert all(len(p["tags"]) == 2 and p["category"] for p in results)
+    assert all(p["cover_image"]["renditions"] for p in results)
     assert Post.objects.count() == ROWS + 6
+
+
+@pytest.mark.parametrize("url", ["/", "/authors/author/", "/tags/tag1/"])
+def test_pages_show_covers_and_avatars_in_bounded_queries(blog, client, other_user, url):
+    """A page of ten post cards costs what a page of one would."""
+    assert count_queries(client, url) <= 5
+    client.force_login(other_user)
+    assert count_queries(client, url) <= 6
+
+
+@pytest.mark.parametrize("url", ["/api/articles", "/api/articles?author=author", "/api/articles/feed"])
+def test_conduit_authors_images_cost_no_query_per_article(blog, other_user, url):
+    client = client_for(other_user)
+    small = count_queries(client, url, limit=5)
+    large = count_queries(client, url, limit=50)
+    assert small == large <= 5
+
+
+def test_post_page_with_cover_avatar_and_comments_in_bounded_queries(blog, client, other_user):
+    for _ in range(20):
+        CommentFactory(post=blog[0], author=UserFactory(avatar=other_user.avatar))
+    assert count_queries(client, f"/posts/{blog[0].slug}/") <= 3
+    client.force_login(other_user)
+    assert count_queries(client, f"/posts/{blog[0].slug}/") <= 5
+    assert count_queries(client_for(other_user), f"/api/articles/{blog[0].slug}/comments") <= 4

@@ -117,6 +117,7 @@ def test_write_schema_matches_the_contract(schema):
         "tags",
         "status",
         "published_at",
+        "cover_image",
     }
     assert set(write["required"]) == {"title", "body"}
     assert write["properties"]["title"]["maxLength"] == 200

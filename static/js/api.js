@@ -17,7 +17,7 @@ export function csrfToken(form) {
   return meta ? meta.content : "";
 }
 
-function messageFor(status, data, response) {
+export function messageFor(status, data, response) {
   if (data && typeof data.detail === "string") {
     if (status === 401) return "Your session has ended. Please log in again.";
     if (status === 429) {

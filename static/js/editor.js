@@ -1,5 +1,6 @@
 // The editor: load a post (when editing), preview its Markdown through the server's own
-// renderer and sanitiser, save a draft, publish now or at a chosen time, delete.
+// renderer and sanitiser, add images to the body (button, drop, paste) and pick a cover,
+// save a draft, publish now or at a chosen time, delete.
 import {
   addLoginLink,
   clearFieldErrors,
@@ -10,6 +11,7 @@ import {
   showError,
   showFieldErrors,
 } from "./api.js";
+import { altFromName, uploadQueue } from "./images.js";
 
 const form = document.querySelector("[data-editor]");
 const statusLine = document.querySelector("[data-status]");
@@ -22,6 +24,8 @@ const deleteButton = form.querySelector("[data-delete]");
 const actionButtons = form.querySelectorAll("button[data-save], button[data-delete]");
 let slug = form.dataset.slug || "";
 let current = null; // the post as the API last returned it
+let cover = null; // the cover image to save with the post ({id, url, renditions, ...}) or null
+const maxBytes = Number(form.dataset.maxBytes) || 0;
 
 const STATUS_TEXT = { draft: "Draft", scheduled: "Scheduled", published: "Published" };
 
@@ -47,6 +51,7 @@ function fill(post) {
   form.elements.tags.value = post.tags.join(", ");
   form.elements.excerpt.value = post.excerpt;
   form.elements.published_at.value = post.status === "scheduled" ? toLocalInput(post.published_at) : "";
+  setCover(post.cover_image);
   showSaved(post);
 }
 
@@ -86,6 +91,7 @@ function payload(status) {
     tags,
     excerpt: form.elements.excerpt.value,
     status,
+    cover_image: cover ? cover.id : null,
   };
   const when = form.elements.published_at.value;
   if (status === "published" && when) {
@@ -100,13 +106,19 @@ function payload(status) {
 
 async function save(status) {
   hideError(formError);
+  setBusy(actionButtons, true);
+  if (bodyUploads.busy() || coverUploads.busy()) {
+    // Saved without them, the post would lack the image still on its way.
+    statusLine.textContent = "Waiting for the uploads to finish…";
+    await Promise.all([bodyUploads.idle(), coverUploads.idle()]);
+  }
   clearFieldErrors(form);
   const { data, error } = payload(status);
   if (error) {
-    showFieldErrors(form, error);
+    showFieldErrors(form, error, "ed-");
+    setBusy(actionButtons, false);
     return;
   }
-  setBusy(actionButtons, true);
   statusLine.textContent = status === "draft" ? "Saving…" : "Publishing…";
   try {
     const post = slug
@@ -121,7 +133,7 @@ async function save(status) {
     }
   } catch (err) {
     statusLine.textContent = current ? describe(current) : "";
-    const rest = err.status === 400 ? showFieldErrors(form, err.data) : [];
+    const rest = err.status === 400 ? showFieldErrors(form, err.data, "ed-") : [];
     if (err.status !== 400 || rest.length) {
       showError(formError, rest.join(" ") || err.message, isRetryable(err) ? () => save(status) : null);
       addLoginLink(formError, err);
@@ -186,6 +198,111 @@ function showWrite() {
   body.hidden = false;
   body.focus();
 }
+
+// --- Images ---------------------------------------------------------------------------
+
+// `![alt](url)` replaces the selection, as a paragraph of its own: an image inside a line
+// of text would render inline, mid-sentence.
+function insertImage(image, alt) {
+  const start = body.selectionStart;
+  const end = body.selectionEnd;
+  const before = body.value.slice(0, start);
+  const after = body.value.slice(end);
+  const lead = !before || before.endsWith("\n\n") ? "" : before.endsWith("\n") ? "\n" : "\n\n";
+  const tail = !after || after.startsWith("\n\n") ? "" : after.startsWith("\n") ? "\n" : "\n\n";
+  body.setRangeText(`${lead}![${alt}](${image.url})${tail}`, start, end, "end");
+  if (!preview.hidden) showPreview();
+}
+
+const bodyUploads = uploadQueue({
+  status: form.querySelector("[data-image-status]"),
+  errors: form.querySelector("#ed-image-error"),
+  trigger: form.querySelector("[data-image-button]"),
+  maxBytes,
+  done: (name) => `Added ${name} to the body.`,
+  onUploaded: (image, file) => insertImage(image, altFromName(file.name)),
+});
+
+function hasFiles(event) {
+  return Boolean(event.dataTransfer) && Array.from(event.dataTransfer.types).includes("Files");
+}
+
+const imageFile = form.querySelector("[data-image-file]");
+form.querySelector("[data-image-button]").addEventListener("click", () => imageFile.click());
+imageFile.addEventListener("change", () => {
+  bodyUploads.add(Array.from(imageFile.files));
+  imageFile.value = ""; // choosing the same file again is a new upload
+});
+body.addEventListener("dragover", (event) => {
+  if (!hasFiles(event)) return;
+  event.preventDefault();
+  event.dataTransfer.dropEffect = "copy";
+  body.classList.add("drop-target");
+});
+body.addEventListener("dragleave", () => body.classList.remove("drop-target"));
+body.addEventListener("drop", (event) => {
+  body.classList.remove("drop-target");
+  if (!hasFiles(event) || !event.dataTransfer.files.length) return;
+  event.preventDefault();
+  bodyUploads.add(Array.from(event.dataTransfer.files));
+});
+body.addEventListener("paste", (event) => {
+  const files = event.clipboardData ? Array.from(event.clipboardData.files) : [];
+  if (!files.length) return; // text: the browser pastes it
+  event.preventDefault();
+  bodyUploads.add(files);
+});
+// A file dropped beside the body would make the browser leave the page for it, and take
+// the unsaved post with it.
+for (const type of ["dragover", "drop"]) {
+  document.addEventListener(type, (event) => {
+    if (hasFiles(event) && !event.defaultPrevented) event.preventDefault();
+  });
+}
+
+const coverThumb = form.querySelector("[data-cover-thumb]");
+const coverNone = form.querySelector("[data-cover-none]");
+const coverButton = form.querySelector("[data-cover-button]");
+const coverRemove = form.querySelector("[data-cover-remove]");
+const coverFile = form.querySelector("[data-cover-file]");
+
+function setCover(image) {
+  cover = image || null;
+  coverThumb.hidden = !cover;
+  coverNone.hidden = Boolean(cover);
+  coverRemove.hidden = !cover;
+  coverButton.textContent = cover ? "Replace cover image" : "Upload cover image";
+  if (cover) {
+    // The smallest rendition is plenty for a thumbnail; small images have none.
+    const smallest = (cover.renditions || [])[0];
+    coverThumb.src = smallest ? smallest.url : cover.url;
+    coverThumb.width = cover.width;
+    coverThumb.height = cover.height;
+    coverThumb.alt = cover.alt ? `Cover image: ${cover.alt}` : "The cover image";
+  } else {
+    coverThumb.removeAttribute("src");
+  }
+}
+
+const coverUploads = uploadQueue({
+  status: form.querySelector("[data-cover-status]"),
+  errors: form.querySelector("#ed-cover_image-error"),
+  trigger: coverButton,
+  maxBytes,
+  done: (name) => `${name} is the cover; save to keep it.`,
+  onUploaded: (image) => setCover(image),
+});
+coverButton.addEventListener("click", () => coverFile.click());
+coverFile.addEventListener("change", () => {
+  coverUploads.add(Array.from(coverFile.files).slice(0, 1));
+  coverFile.value = "";
+});
+coverRemove.addEventListener("click", () => {
+  setCover(null);
+  coverButton.focus(); // the Remove button has just disappeared
+});
+
+// --- Wiring ---------------------------------------------------------------------------
 
 form.querySelectorAll("[data-show]").forEach((tab) => {
   tab.addEventListener("click", () => {

@@ -17,32 +17,38 @@ AUTHOR = {"username", "display_name"}
 CATEGORY_REF = {"slug", "name"}
 POST_ITEM = {
     "id", "slug", "title", "excerpt", "author", "category", "tags", "status", "published_at",
-    "created_at", "updated_at", "comment_count", "like_count", "reading_time", "url",
+    "created_at", "updated_at", "comment_count", "like_count", "reading_time", "cover_image",
+    "url",
 }  # fmt: skip
 POST_DETAIL = POST_ITEM | {"body", "body_html", "liked"}
 COMMENT = {"id", "post", "author", "body", "created_at", "updated_at"}
 TAG = {"name", "slug", "post_count"}
 CATEGORY = {"name", "slug", "description", "post_count"}
-PRIVATE_PROFILE = {"id", "username", "email", "display_name", "bio", "date_joined", "is_staff"}
+PRIVATE_PROFILE = {"id", "username", "email", "display_name", "bio", "avatar", "date_joined", "is_staff"}
 PUBLIC_PROFILE = {
-    "username", "display_name", "bio", "date_joined", "post_count", "follower_count",
+    "username", "display_name", "bio", "avatar", "date_joined", "post_count", "follower_count",
     "following_count", "following",
 }  # fmt: skip
+IMAGE_REF = {"id", "url", "width", "height", "alt", "renditions"}
+RENDITION = {"width", "url", "content_type"}
 PAGE = {"count", "next", "previous", "results"}
 
 # Keys that are internal, secret or private, at any depth of any response.
 FORBIDDEN_KEYS = {
     "password", "search_vector", "is_hidden", "is_superuser", "is_active", "last_login",
     "groups", "user_permissions", "author_id", "user_id", "post_id", "category_id",
-    "jti", "token", "body_source", "rank",
+    "jti", "token", "body_source", "rank", "owner", "owner_id", "file",
 }  # fmt: skip
 HASH_MARKERS = ("argon2$", "pbkdf2_sha256$", "md5$", "scrypt$", "bcrypt")
 
 
 @pytest.fixture
-def world(author, other_user, staff_user):
+def world(author, other_user, staff_user, image_of):
     category = CategoryFactory(slug="news", name="News")
-    public = PostFactory(author=author, slug="public", category=category, tags=["shared"])
+    author.avatar = image_of(author, width=700, height=700)
+    author.save()
+    cover = image_of(author, alt="Cover")
+    public = PostFactory(author=author, slug="public", category=category, tags=["shared"], cover_image=cover)
     PostFactory(author=author, slug="draft", draft=True)
     PostFactory(author=other_user, slug="theirs", tags=["shared"])
     CommentFactory(post=public, author=other_user)
@@ -83,11 +89,18 @@ def get(client, url):
     return response.json()
 
 
+def check_image_ref(image) -> None:
+    assert image is None or (
+        keys(image) == IMAGE_REF and all(keys(each) == RENDITION for each in image["renditions"])
+    )
+
+
 def check_post_item(item) -> None:
     assert keys(item) == POST_ITEM
     assert keys(item["author"]) == AUTHOR
     assert item["category"] is None or keys(item["category"]) == CATEGORY_REF
     assert all(isinstance(tag, str) for tag in item["tags"])
+    check_image_ref(item["cover_image"])
 
 
 @pytest.mark.parametrize("persona", ["anon", "author", "other", "staff"])
@@ -110,6 +123,7 @@ def test_every_representation_has_exactly_its_keys(world, persona):
 
     detail = fetch("/api/v1/posts/public/")
     assert keys(detail) == POST_DETAIL
+    assert keys(detail["cover_image"]) == IMAGE_REF
     assert keys(detail["author"]) == AUTHOR and keys(detail["category"]) == CATEGORY_REF
 
     comments = fetch("/api/v1/posts/public/comments/")
@@ -126,7 +140,10 @@ def test_every_representation_has_exactly_its_keys(world, persona):
     assert keys(fetch("/api/v1/categories/news/")) == CATEGORY
 
     for username in ("author", "other", "staff"):
-        assert keys(fetch(f"/api/v1/users/{username}/")) == PUBLIC_PROFILE
+        profile = fetch(f"/api/v1/users/{username}/")
+        assert keys(profile) == PUBLIC_PROFILE
+        check_image_ref(profile["avatar"])
+    assert fetch("/api/v1/users/author/")["avatar"]["renditions"]
 
     if viewer is not None:
         me = fetch("/api/v1/auth/me/")

@@ -4,8 +4,12 @@ import functools
 import re
 
 from django import template
+from django.core.files.storage import default_storage
 from django.http import HttpRequest
 from django.urls import get_script_prefix, reverse
+from django.utils.html import format_html
+
+from posts import rendering
 
 register = template.Library()
 
@@ -57,3 +61,46 @@ def author_url(username: str) -> str:
 def tag_url(slug: str) -> str:
     """The tag page of ``slug``: ``{% url 'web:tag' slug %}``, faster."""
     return _link("web:tag", "slug", slug)
+
+
+# --- Images -------------------------------------------------------------------------------
+# Pages show uploads by the storage's own URLs: a path on this site (or the bucket's
+# address, which the CSP allows), whatever host the page was asked for by.
+
+
+@register.simple_tag
+def cover_image(image) -> str:
+    """A post's cover across the column: its size (no layout shift) and its renditions,
+    of which the browser loads the narrowest that fills the column. Not lazy: it is at
+    the top of the page."""
+    return format_html(
+        '<img class="cover" src="{}" srcset="{}" sizes="{}" width="{}" height="{}" alt="{}">',
+        default_storage.url(image.file),
+        rendering.srcset(image),
+        rendering.IMAGE_SIZES,
+        image.width,
+        image.height,
+        image.alt,
+    )
+
+
+@register.simple_tag(takes_context=True)
+def image_url(context: template.Context, image) -> str:
+    """The image's absolute URL (``og:image``): on ``SITE_URL`` or this request's host."""
+    return image.url(context.get("request"))
+
+
+@register.simple_tag
+def avatar(user, size: int = 40) -> str:
+    """A user's avatar as a small square beside their name (their smallest stored
+    version, cropped by the stylesheet), or nothing when they have none. Decorative:
+    their name is next to it."""
+    if getattr(user, "avatar_id", None) is None:
+        return ""
+    name, _width, _height = user.avatar.smallest
+    return format_html(
+        '<img class="avatar" src="{}" width="{}" height="{}" alt="">',
+        default_storage.url(name),
+        size,
+        size,
+    )

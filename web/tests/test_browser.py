@@ -10,7 +10,11 @@ Skipped only when /usr/bin/chromium is missing; CI installs it and sets
 BLOG_REQUIRE_BROWSER=1, which turns a missing browser into a failure.
 """
 
+import base64
+import io
+import math
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -19,9 +23,14 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from PIL import Image as Picture
+from PIL import ImageDraw
 
 from accounts.tests.factories import PASSWORD, UserFactory
+from images import services as image_services
+from images.models import Image
 from posts.models import Post
 from posts.tests.factories import CommentFactory, LikeFactory, PostFactory
 
@@ -310,6 +319,8 @@ def test_hostile_post_and_comment_run_nothing(open_page):
     for i in range(links.count()):
         href = links.nth(i).get_attribute("href") or ""
         assert not href.lower().startswith("javascript"), href
+        if href == "/static/nope.png":
+            continue  # the image that is not ours, shown as a link to it: a real link
         links.nth(i).click()  # nothing happens: no dialog, no navigation away
     victim.page.locator(".prose").hover()
 
@@ -325,6 +336,333 @@ def test_hostile_post_and_comment_run_nothing(open_page):
         assert watched.dialogs == []
         # The broken images are meant to fail to load (that is what fires onerror).
         watched.errors[:] = [e for e in watched.errors if "status of 404" not in e]
+
+
+# --- Images ------------------------------------------------------------------------------
+
+
+def test_covers_avatars_and_body_images_load_from_the_site_only(open_page, image_of):
+    writer = UserFactory(username="painter", display_name="The Painter")
+    writer.avatar = image_of(writer, width=640, height=480)
+    writer.save()
+    cover = image_of(writer, width=1600, height=900, alt="A wide cover")
+    photo = image_of(writer, width=1200, height=800, alt="stored")
+    post = PostFactory(
+        author=writer,
+        cover_image=cover,
+        body=f"Ours:\n\n![A photo](/media/{photo.file})\n\nTheirs: ![A chart](https://elsewhere.example/c.png)",
+    )
+
+    watched = open_page()
+    page = watched.page
+    page.goto(post.get_absolute_url())
+    for selector in ("img.cover", "img.avatar", ".prose img"):
+        assert_loaded(page, selector)
+    sync_api.expect(page.locator(".prose a", has_text="A chart")).to_have_attribute(
+        "href", "https://elsewhere.example/c.png"
+    )
+    # The browser picked a rendition for the column, not the 1600-pixel original.
+    assert "-1000." in page.locator("img.cover").evaluate("el => el.currentSrc")
+    page.goto(f"/authors/{writer.username}/")
+    assert_loaded(page, "img.avatar")
+
+
+def assert_loaded(page, selector: str) -> None:
+    """The one image ``selector`` finds is decoded: its file was served and is an image."""
+    image = page.locator(selector)
+    sync_api.expect(image).to_have_count(1)
+    image.scroll_into_view_if_needed()  # lazy images load when they come into view
+    page.wait_for_function("el => el.complete && el.naturalWidth > 0", arg=image.element_handle())
+
+
+# --- The editor's images ---------------------------------------------------------------
+
+
+def landscape(
+    width: int = 1200,
+    height: int = 800,
+    *,
+    sky=((250, 200, 120), (235, 120, 90)),
+    sun=(255, 240, 200),
+    hills=((120, 80, 110), (70, 50, 80)),
+) -> bytes:
+    """A real JPEG made with Pillow: a sky fading down, a sun and rolling hills."""
+    picture = Picture.new("RGB", (width, height))
+    draw = ImageDraw.Draw(picture)
+    top, bottom = sky
+    for y in range(height):
+        t = y / (height - 1)
+        draw.line(
+            [(0, y), (width, y)], fill=tuple(round(a + (b - a) * t) for a, b in zip(top, bottom, strict=True))
+        )
+    radius, cx, cy = height // 9, width * 0.68, height * 0.42
+    draw.ellipse([cx - radius, cy - radius, cx + radius, cy + radius], fill=sun)
+    for i, colour in enumerate(hills):  # the farther first
+        base = height * (0.6 + 0.14 * i)
+        xs = [width * step / 24 for step in range(25)]
+        ridge = [(x, base - math.sin(x / width * math.pi * (2 + i) + i) * height * 0.07) for x in xs]
+        draw.polygon([(0, height), *ridge, (width, height)], fill=colour)
+    buffer = io.BytesIO()
+    picture.save(buffer, "JPEG", quality=88)
+    return buffer.getvalue()
+
+
+def photo_file(folder: Path, name: str, **options) -> Path:
+    path = folder / name
+    path.write_bytes(landscape(**options))
+    return path
+
+
+def choose_files(page, button: str, *paths: Path) -> None:
+    """Click ``button`` and pick ``paths`` in the file chooser it opens."""
+    with page.expect_file_chooser() as chooser:
+        page.get_by_role("button", name=button, exact=True).click()
+    chooser.value.set_files(list(paths))
+
+
+def media_urls(markdown: str) -> list[tuple[str, str]]:
+    """The (alt, path) of each image in ``markdown``."""
+    return [(alt, urlsplit(url).path) for alt, url in re.findall(r"!\[([^\]]*)\]\(([^)\s]+)\)", markdown)]
+
+
+def forget_expected_failures(watched: Watched, status: int) -> None:
+    # The browser logs each refused request as a failed resource; those were expected.
+    assert all(f"status of {status}" in error for error in watched.errors), watched.errors
+    watched.errors.clear()
+
+
+def test_an_image_added_with_the_button_goes_in_at_the_cursor_and_shows(open_page, tmp_path):
+    writer = UserFactory(username="photographer")
+    watched = open_page()
+    page = watched.page
+    log_in(page, "photographer", next_path="/write/")
+    page.get_by_label("Title").fill("A morning at the harbour")
+    body = page.get_by_label("Body")
+    body.fill("Before.\n\nAfter.")
+    body.evaluate("el => el.setSelectionRange(9, 9)")  # at the start of "After."
+
+    choose_files(page, "Add image", photo_file(tmp_path, "harbour [at] dawn.jpg"))
+    status = page.locator("[data-image-status]")
+    sync_api.expect(status.locator("#ed-image-label")).to_have_text(
+        "Added “harbour [at] dawn.jpg” to the body."
+    )
+    sync_api.expect(status.locator("progress")).to_have_js_property("value", 100)
+    sync_api.expect(status).to_contain_text("100%")
+    image = Image.objects.get(owner=writer)
+    value = body.input_value()
+    assert media_urls(value) == [("harbour at dawn", f"/media/{image.file}")]
+    assert value.startswith("Before.\n\n![harbour at dawn](") and value.endswith(")\n\nAfter.")
+    assert image.alt == "harbour at dawn"
+
+    # The preview is the server's rendering: the image with its renditions.
+    page.get_by_role("button", name="Preview").click()
+    shown = page.locator("[data-preview] img")
+    sync_api.expect(shown).to_have_attribute("srcset", re.compile(r"-600\.webp 600w, .*-1000\.webp 1000w"))
+    sync_api.expect(shown).to_have_attribute("alt", "harbour at dawn")
+    assert_loaded(page, "[data-preview] img")
+
+    page.get_by_role("button", name="Write", exact=True).click()
+    page.get_by_role("button", name="Publish").click()
+    page.wait_for_url("**/posts/a-morning-at-the-harbour-*/")
+    sync_api.expect(page.locator(".prose img")).to_have_attribute("src", f"/media/{image.file}")
+    sync_api.expect(page.locator(".prose img")).to_have_attribute("srcset", re.compile(r"-600\.webp 600w"))
+    assert_loaded(page, ".prose img")
+
+
+DROP_FILES = """([files, kind]) => {
+  const transfer = new DataTransfer();
+  for (const [name, encoded] of files) {
+    const bytes = Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0));
+    transfer.items.add(new File([bytes], name, { type: "image/jpeg" }));
+  }
+  const body = document.querySelector("#ed-body");
+  const init = { bubbles: true, cancelable: true };
+  const events = kind === "drop"
+    ? ["dragenter", "dragover", "drop"].map((t) => new DragEvent(t, { ...init, dataTransfer: transfer }))
+    : [new ClipboardEvent("paste", { ...init, clipboardData: transfer })];
+  for (const event of events) body.dispatchEvent(event);
+}"""
+
+
+# Counts the page's XMLHttpRequests under way: "most" is how many were ever at once.
+COUNT_REQUESTS = """(() => {
+  const seen = (window.requestsSeen = { open: 0, most: 0, sent: 0 });
+  const send = XMLHttpRequest.prototype.send;
+  XMLHttpRequest.prototype.send = function (...args) {
+    seen.open += 1;
+    seen.sent += 1;
+    seen.most = Math.max(seen.most, seen.open);
+    // readystatechange (DONE) comes before "load", whose handler starts the next upload.
+    this.addEventListener("readystatechange", () => { if (this.readyState === 4) seen.open -= 1; });
+    return send.apply(this, args);
+  };
+})();"""
+
+
+def test_images_dropped_or_pasted_on_the_body_upload_one_after_another(open_page):
+    writer = UserFactory(username="dropper")
+    watched = open_page()
+    page = watched.page
+    page.add_init_script(COUNT_REQUESTS)
+    log_in(page, "dropper", next_path="/write/")
+    body = page.get_by_label("Body")
+    body.fill("Intro.")
+    body.evaluate("el => el.setSelectionRange(el.value.length, el.value.length)")
+
+    two = [[name, base64.b64encode(landscape(700, 500)).decode()] for name in ("first.jpg", "second.jpg")]
+    page.evaluate(DROP_FILES, [two, "drop"])
+    label = page.locator("#ed-image-label")
+    sync_api.expect(label).to_have_text("Added “second.jpg” (2 of 2) to the body.")
+    assert page.evaluate("window.requestsSeen") == {"open": 0, "most": 1, "sent": 2}  # never two at once
+
+    pasted = [["image.png", base64.b64encode(landscape(300, 200)).decode()]]
+    page.evaluate(DROP_FILES, [pasted, "paste"])
+    sync_api.expect(label).to_have_text("Added “image.png” to the body.")
+
+    first, second, third = Image.objects.filter(owner=writer).order_by("id")
+    value = body.input_value()
+    assert media_urls(value) == [
+        ("first", f"/media/{first.file}"),
+        ("second", f"/media/{second.file}"),
+        ("image", f"/media/{third.file}"),
+    ]
+    assert value.startswith("Intro.\n\n![first](")
+
+
+def test_a_cover_picked_in_the_editor_shows_on_the_post_until_removed(open_page, tmp_path):
+    writer = UserFactory(username="coverer")
+    post = PostFactory(author=writer, title="Postcards", body="Wish you were here.")
+    watched = open_page()
+    page = watched.page
+    log_in(page, "coverer", next_path=f"/write/{post.slug}/")
+    sync_api.expect(page.get_by_label("Title")).to_have_value("Postcards")
+    picker = page.get_by_role("group", name="Cover image")
+    sync_api.expect(picker).to_contain_text("No cover image.")
+    sync_api.expect(picker.get_by_role("button", name="Remove cover")).to_be_hidden()
+
+    choose_files(page, "Upload cover image", photo_file(tmp_path, "postcard.jpg"))
+    sync_api.expect(picker.locator("#ed-cover-label")).to_have_text(
+        "“postcard.jpg” is the cover; save to keep it."
+    )
+    assert_loaded(page, "[data-cover-thumb]")
+    page.get_by_role("button", name="Update").click()
+    page.wait_for_url(f"**/posts/{post.slug}/")
+    post.refresh_from_db()
+    assert post.cover_image is not None and post.cover_image.owner == writer
+    sync_api.expect(page.locator("img.cover")).to_have_attribute("src", f"/media/{post.cover_image.file}")
+    assert_loaded(page, "img.cover")
+
+    # Editing again shows the cover; removing it and saving takes it off the post.
+    page.get_by_role("link", name="Edit post").click()
+    thumb = page.locator("[data-cover-thumb]")
+    sync_api.expect(thumb).to_be_visible()
+    assert Path(post.cover_image.file).stem in thumb.get_attribute("src")
+    picker.get_by_role("button", name="Remove cover").click()
+    sync_api.expect(picker).to_contain_text("No cover image.")
+    sync_api.expect(picker.get_by_role("button", name="Upload cover image")).to_be_focused()
+    page.get_by_role("button", name="Update").click()
+    page.wait_for_url(f"**/posts/{post.slug}/")
+    sync_api.expect(page.locator(".prose")).to_contain_text("Wish you were here.")
+    sync_api.expect(page.locator("img.cover")).to_have_count(0)
+    post.refresh_from_db()
+    assert post.cover_image is None
+
+
+def test_a_cover_refused_on_save_shows_its_error_beside_the_picker(open_page, tmp_path):
+    writer = UserFactory(username="unlucky-cover")
+    watched = open_page()
+    page = watched.page
+    log_in(page, "unlucky-cover", next_path="/write/")
+    page.get_by_label("Title").fill("Gone before saving")
+    page.get_by_label("Body").fill("Text.")
+    choose_files(page, "Upload cover image", photo_file(tmp_path, "fleeting.jpg", width=400, height=300))
+    sync_api.expect(page.locator("#ed-cover-label")).to_contain_text("is the cover")
+    # Deleted from the media library (in another tab, say) before the post is saved.
+    image_services.delete_image(image=Image.objects.get(owner=writer))
+
+    page.get_by_role("button", name="Save draft").click()
+    sync_api.expect(page.locator("#ed-cover_image-error")).to_have_text("No image of yours has this id.")
+    sync_api.expect(page.get_by_role("button", name="Replace cover image")).to_have_attribute(
+        "aria-invalid", "true"
+    )
+    sync_api.expect(page.locator("[data-form-error]")).to_be_hidden()
+    assert not Post.objects.filter(title="Gone before saving").exists()
+    forget_expected_failures(watched, 400)
+
+
+def test_a_file_that_is_not_an_image_shows_its_error_beside_the_button(open_page, tmp_path, settings):
+    UserFactory(username="prankster")
+    settings.MEDIA_MAX_BYTES = 5_000
+    fake = tmp_path / "holiday.jpg"
+    fake.write_text("<html><script>alert('not an image')</script></html>")
+    watched = open_page()
+    page = watched.page
+    uploads = []
+    page.on("request", lambda r: r.method == "POST" and "/api/v1/media/" in r.url and uploads.append(r.url))
+    log_in(page, "prankster", next_path="/write/")
+    body = page.get_by_label("Body")
+    body.fill("Unchanged.")
+
+    choose_files(page, "Add image", fake)
+    error = page.locator("#ed-image-error")
+    sync_api.expect(error).to_have_text(
+        "“holiday.jpg”: Upload a JPEG, PNG, GIF or WebP image; this file is not one."
+    )
+    sync_api.expect(page.get_by_role("button", name="Add image")).to_have_attribute("aria-invalid", "true")
+    sync_api.expect(page.locator("#ed-image-label")).to_have_text("“holiday.jpg” was not uploaded.")
+
+    # A file over the limit is refused before it is sent.
+    choose_files(page, "Add image", photo_file(tmp_path, "huge.jpg"))
+    sync_api.expect(error).to_contain_text("“huge.jpg”: It is ")
+    sync_api.expect(error).to_contain_text("the largest image accepted is 5000 bytes.")
+    assert len(uploads) == 1
+    assert body.input_value() == "Unchanged."
+    assert not Image.objects.exists()
+    forget_expected_failures(watched, 400)
+
+
+def test_post_with_images_screenshot(open_page):
+    """The README's picture of a post with a cover and an image in its body."""
+    writer = UserFactory(username="marina", display_name="Marina Keel", bio="Boats, tides and harbours.")
+
+    def upload(data: bytes, alt: str) -> Image:
+        file = SimpleUploadedFile("photo.jpg", data, content_type="image/jpeg")
+        return image_services.upload_image(owner=writer, file=file, alt=alt)
+
+    writer.avatar = upload(landscape(400, 400, sky=((120, 170, 220), (200, 220, 240))), "")
+    writer.save()
+    cover = upload(landscape(1600, 800), "Hills at sunset above the bay")
+    inline = upload(
+        landscape(
+            1200,
+            800,
+            sky=((110, 160, 215), (215, 230, 245)),
+            sun=(255, 250, 225),
+            hills=((90, 130, 110), (50, 90, 70)),
+        ),
+        "",
+    )
+    post = PostFactory(
+        author=writer,
+        title="Low tide, high hills",
+        tags=["travel", "photography"],
+        body=(
+            "The tide went out at six and took the colour of the sky with it. By seven the "
+            "mudflats were copper, and the hills above the bay had turned the violet they "
+            "only manage for a quarter of an hour.\n\n"
+            f"![The valley at noon, green under a pale sky](/media/{inline.file})\n\n"
+            "At noon the same valley was another country: green, patient, and full of sheep "
+            "who had no opinion about the light."
+        ),
+        cover_image=cover,
+    )
+    watched = open_page()
+    page = watched.page
+    page.goto(post.get_absolute_url())
+    assert_loaded(page, "img.cover")
+    assert_loaded(page, ".prose img")
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=DOCS / "screenshot-post-images.png", full_page=True)
 
 
 # --- Without JavaScript, and when requests fail -----------------------------------------
