@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from images.admin import PREVIEW_WIDTH, picture
+from images.services import NotYourImage
 from posts import services
 from posts.models import Category, Comment, Post, Tag
 
@@ -127,7 +128,17 @@ class PostAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Post, form, change: bool) -> None:
         # The same unique-slug path as the API, race-safe against concurrent creates.
-        services.save_post(post=obj)
+        try:
+            services.save_post(post=obj)
+        except NotYourImage:
+            # Its owner deleted the chosen cover while the form was being sent.
+            obj.cover_image = None
+            services.save_post(post=obj)
+            self.message_user(
+                request,
+                "The cover image was deleted meanwhile: the post was saved without one.",
+                messages.WARNING,
+            )
 
     def delete_model(self, request: HttpRequest, obj: Post) -> None:
         # Row-locked like the API's delete, so a like or comment racing in cannot break it.

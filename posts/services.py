@@ -162,7 +162,11 @@ def _lock_image(image: Image | None) -> None:
 @transaction.atomic
 def save_post(*, post: Post) -> Post:
     """Save a post as a form built it (the admin's): a new one under a unique slug. The
-    form may have changed anything, whether the post is public included."""
+    form may have changed anything, whether the post is public included.
+
+    ``NotYourImage`` when its cover image was deleted since the form checked it."""
+    if post.cover_image_id is not None:
+        _lock_image(Image(pk=post.cover_image_id))
     if post._state.adding:
         save_with_unique_slug(post)
     else:

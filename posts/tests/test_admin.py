@@ -2,11 +2,14 @@
 the counters exact, and changelists cost the same number of queries at any size."""
 
 import pytest
+from django.contrib import admin
+from django.contrib.messages.storage.fallback import FallbackStorage
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.tests.factories import FollowFactory, UserFactory
+from images.models import Image
 from posts.models import Category, Comment, Post, Tag
 from posts.tests.factories import CategoryFactory, CommentFactory, LikeFactory, PostFactory, TagFactory
 
@@ -289,3 +292,23 @@ def test_hiding_a_comment_from_the_post_page_recounts(admin_client, post):
     comment.refresh_from_db()
     assert comment.is_hidden
     assert post.comment_count == 0
+
+
+def test_a_cover_deleted_while_the_admin_form_was_sent_saves_the_post_without_it(
+    rf, staff_user, author, image_of
+):
+    """The form checked the image a moment before; its owner deleted it since: the post
+    is saved without a cover and staff are told, instead of a failure at commit."""
+    post = PostFactory(author=author, title="Before")
+    image = image_of(author)
+    post.cover_image_id, post.title = image.pk, "After"
+    Image.objects.filter(pk=image.pk).delete()
+    request = rf.post("/admin/")
+    request.user, request.session = staff_user, {}
+    request._messages = FallbackStorage(request)
+    admin.site._registry[Post].save_model(request, post, form=None, change=True)
+    post.refresh_from_db()
+    assert (post.title, post.cover_image_id) == ("After", None)
+    assert [str(m) for m in request._messages] == [
+        "The cover image was deleted meanwhile: the post was saved without one."
+    ]
