@@ -474,6 +474,27 @@ def compare_workers(
     return results
 
 
+COVERS_SCRIPT = """
+import io
+from PIL import Image as Picture
+from images.services import upload_image
+from posts import caching
+from posts.models import Post
+
+newest = list(Post.objects.public().order_by("-published_at", "-id").values_list("pk", "author_id")[:3000])
+covers = []
+for n in range(4):
+    data = io.BytesIO()
+    Picture.new("RGB", (2400, 1350), (40 * n, 120, 200 - 30 * n)).save(data, "JPEG", quality=85)
+    data.seek(0)
+    author = Post.objects.get(pk=newest[n][0]).author
+    covers.append(upload_image(owner=author, file=data, alt=f"Cover {n}"))
+for n, (pk, _) in enumerate(newest[::3]):
+    Post.objects.filter(pk=pk).update(cover_image=covers[n % len(covers)])
+caching.bump(posts=True)
+"""
+
+
 def seed_size(size: int, database_url: str) -> tuple[SizeRun, dict[str, str]]:
     """Re-create the database and fill it with ``size`` public posts (and the rest)."""
     run = SizeRun(size=size)
@@ -488,6 +509,9 @@ def seed_size(size: int, database_url: str) -> tuple[SizeRun, dict[str, str]]:
     users = str(max(20, posts // 25))
     manage("seed_blog", "--posts", str(posts), "--users", users, "--seed", "1", "--no-demo-admin", env=env)
     run.seed_seconds = time.monotonic() - started
+    # Lists and details are measured with cover images on the posts they show: a few real
+    # uploads, set as the covers of every third post among the newest (seed_blog makes none).
+    manage("shell", "-c", COVERS_SCRIPT, env={**env, "DJANGO_MEDIA_ROOT": str(MEDIA_ROOT)})
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
     targets = pick_targets(database_url)
