@@ -82,6 +82,8 @@ class SizeRun:
     rss_mb: float = 0.0
     probes: dict[str, int | None] = field(default_factory=dict)
     upload_peak_rss_mb: float | None = None
+    # Items of the API's answer that the floor answers differently (0: the same JSON).
+    floor_differences: int = 0
 
 
 def env_int(name: str, default: int) -> int:
@@ -521,6 +523,32 @@ def seed_size(size: int, database_url: str) -> tuple[SizeRun, dict[str, str]]:
     return run, targets
 
 
+def floor_differences(server: "Server", paths: dict[str, str]) -> int:
+    """How many top-level keys and list items of the floor's JSON differ from the API's: a
+    floor that does less work than the API (say, no cover images) would flatter nothing and
+    judge the API unfairly, so the table says when they differ."""
+
+    def get(path: str) -> dict:
+        with urllib.request.urlopen(server.base + path, timeout=30) as response:  # noqa: S310
+            return json.loads(response.read())
+
+    differences = 0
+    for api, floor in (("list p1", "floor list p1"), ("detail", "floor detail")):
+        ours, theirs = get(paths[api]), get(paths[floor])
+        ours_items = ours.pop("results", [ours])
+        theirs_items = theirs.pop("results", [theirs])
+        if len(ours_items) != len(theirs_items):
+            differences += 1
+        for mine, reference in zip(ours_items, theirs_items, strict=False):
+            for key in mine.keys() | reference.keys():
+                if mine.get(key) != reference.get(key):
+                    log(f"floor differs from {api} at {key!r}: {mine.get(key)!r} != {reference.get(key)!r}")
+                    differences += 1
+        if api == "list p1":
+            differences += sum(ours.get(key) != theirs.get(key) for key in ours.keys() | theirs.keys())
+    return differences
+
+
 def measure_size(
     run: SizeRun,
     database_url: str,
@@ -542,6 +570,7 @@ def measure_size(
         )
     server = Server(candidate, port, env)
     try:
+        run.floor_differences = floor_differences(server, run.paths)
         run.rows.update(measure_all(server, run.paths, duration, conns, database_url))
         for page_size in (20, 100):  # the query bound holds at any page size
             for name, path in (("list", "/api/v1/posts/"), ("tag", run.paths["list by tag"])):
@@ -725,6 +754,7 @@ def build_table(
         check(
             f"{tag} list p1 / floor (req/s)", ratio(r["list p1"].rps, r["floor list p1"].rps), ">= 0.5", None
         )
+        check(f"{tag} floor JSON differences from the API", run.floor_differences, "<= 0", None)
         check(f"{tag} list p1 / naive (req/s)", ratio(r["list p1"].rps, r["naive list p1"].rps), ">= 3", None)
         check(
             f"{tag} detail / detail floor (req/s)",

@@ -21,6 +21,7 @@ from rest_framework import pagination, serializers, viewsets
 from rest_framework.filters import SearchFilter
 
 from accounts.models import User
+from images.models import media_url
 from posts.caching import public_post_count
 from posts.models import Category, Post
 from posts.serializers import PostListSerializer
@@ -34,19 +35,40 @@ _COLUMNS = """
         SELECT t.slug FROM posts_post_tags pt JOIN posts_tag t ON t.id = pt.tag_id
         WHERE pt.post_id = p.id ORDER BY t.slug
     ),
-    p.published_at, p.created_at, p.updated_at, p.comment_count, p.like_count, p.reading_time
+    p.published_at, p.created_at, p.updated_at, p.comment_count, p.like_count, p.reading_time,
+    i.id, i.file, i.width, i.height, i.alt, i.renditions
 """
 _FROM = """
     FROM posts_post p
     JOIN accounts_user u ON u.id = p.author_id
     LEFT JOIN posts_category c ON c.id = p.category_id
+    LEFT JOIN images_image i ON i.id = p.cover_image_id
     WHERE p.status = 'published' AND p.published_at <= now()
 """
 LIST_SQL = f"SELECT {_COLUMNS} {_FROM} ORDER BY p.published_at DESC, p.id DESC LIMIT %s OFFSET %s"
 DETAIL_SQL = f"SELECT {_COLUMNS}, p.body, p.body_html {_FROM} AND p.slug = %s"
+BODY_COLUMN = 21
 
 
-def _item(row: tuple, base_url: str) -> dict[str, Any]:
+def _cover(row: tuple, media: str) -> dict[str, Any] | None:
+    # The same JSON as ImageRefSerializer; URLs are the media prefix plus the stored name,
+    # which is what media_url gives for the file system storage the bench uses.
+    if row[15] is None:
+        return None
+    return {
+        "id": row[15],
+        "url": media + row[16],
+        "width": row[17],
+        "height": row[18],
+        "alt": row[19],
+        "renditions": [
+            {"width": each["width"], "url": media + each["name"], "content_type": each["content_type"]}
+            for each in row[20]
+        ],
+    }
+
+
+def _item(row: tuple, base_url: str, media: str) -> dict[str, Any]:
     return {
         "id": row[0],
         "slug": row[1],
@@ -62,6 +84,7 @@ def _item(row: tuple, base_url: str) -> dict[str, Any]:
         "comment_count": row[12],
         "like_count": row[13],
         "reading_time": row[14],
+        "cover_image": _cover(row, media),
         "url": f"{base_url}{row[1]}/",
     }
 
@@ -91,13 +114,14 @@ def floor_list(request: HttpRequest) -> HttpResponse:
         rows = cursor.fetchall()
     _record(LIST_SQL)
     base_url = request.build_absolute_uri(API_LIST_PATH)
+    media = media_url("", request)
     count = public_post_count()  # the same count strategy as the API: a cache hit
     return _json(
         {
             "count": count,
             "next": f"{base_url}?page=2" if count > PAGE_SIZE else None,
             "previous": None,
-            "results": [_item(row, base_url) for row in rows],
+            "results": [_item(row, base_url, media) for row in rows],
         }
     )
 
@@ -111,8 +135,8 @@ def floor_detail(request: HttpRequest, slug: str) -> HttpResponse:
     _record(DETAIL_SQL)
     if row is None:
         raise Http404
-    data = _item(row, request.build_absolute_uri(API_LIST_PATH))
-    data.update(body=row[15], body_html=row[16], liked=False)
+    data = _item(row, request.build_absolute_uri(API_LIST_PATH), media_url("", request))
+    data.update(body=row[BODY_COLUMN], body_html=row[BODY_COLUMN + 1], liked=False)
     return _json(data)
 
 
