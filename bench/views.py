@@ -55,6 +55,8 @@ def _cover(row: tuple, media: str) -> dict[str, Any] | None:
     # which is what media_url gives for the file system storage the bench uses.
     if row[15] is None:
         return None
+    # Django's connection hands jsonb over as text, for its JSONField to parse; so must we.
+    renditions = orjson.loads(row[20])
     return {
         "id": row[15],
         "url": media + row[16],
@@ -63,7 +65,7 @@ def _cover(row: tuple, media: str) -> dict[str, Any] | None:
         "alt": row[19],
         "renditions": [
             {"width": each["width"], "url": media + each["name"], "content_type": each["content_type"]}
-            for each in row[20]
+            for each in renditions
         ],
     }
 
