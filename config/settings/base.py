@@ -67,6 +67,7 @@ LOCAL_APPS = [
     "posts",
     "web",
     "conduit",
+    "outbox",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -265,6 +266,29 @@ MEDIA_UPLOAD_RATE = env("DJANGO_MEDIA_UPLOAD_RATE", default="60/minute")
 # The site's public origin (https://blog.example.com): absolute URLs in the API and in
 # emails are built on it when set, else on the request's host.
 SITE_URL = env("DJANGO_SITE_URL", default="").rstrip("/")
+
+# Background work (config/celery.py, outbox/). The broker defaults to REDIS_URL; with
+# neither, tasks run eagerly in the web process (zero set-up), and nothing retries them.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# Acknowledged after the task ran, one at a time per worker process: a worker killed
+# mid-task leaves its message for another (tasks are idempotent; outbox/services.py).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A broker that is down must not hold up a request: publishing gives up at once (the
+# outbox's sweep sends it later), after a connection attempt of at most this long.
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+CELERY_TIMEZONE = "UTC"
+# Seconds an undelivered outbox message waits before the sweep sends it again (its task
+# was lost: a crash between commit and publish, or a broker that was down).
+OUTBOX_SWEEP_AFTER_SECONDS = env.int("DJANGO_OUTBOX_SWEEP_AFTER_SECONDS", default=60)
+OUTBOX_SWEEP_EVERY_SECONDS = env.float("DJANGO_OUTBOX_SWEEP_EVERY_SECONDS", default=30.0)
+CELERY_BEAT_SCHEDULE = {
+    "outbox-sweep": {"task": "outbox.tasks.sweep", "schedule": OUTBOX_SWEEP_EVERY_SECONDS},
+}
 
 # S3-compatible object storage instead of MEDIA_ROOT when a bucket is named. The bucket
 # serves the files (public reads, no signed URLs): objects carry their Content-Type and

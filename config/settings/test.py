@@ -21,3 +21,7 @@ POSTS_RESPONSE_CACHE = False  # tests of posts.caching turn it on
 AUTH_THROTTLE_RATE = env("DJANGO_AUTH_THROTTLE_RATE", default="10000/minute")
 ALLOWED_HOSTS = ["*"]
 WHITENOISE_AUTOREFRESH = True  # serve from the finders; no collectstatic in tests
+# Unit tests carry background work out in-process (the end-to-end tests run a real worker
+# and broker in their own processes, with their own settings).
+CELERY_BROKER_URL = "memory://"
+CELERY_TASK_ALWAYS_EAGER = True

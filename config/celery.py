@@ -1,0 +1,16 @@
+"""The Celery app: ``celery -A config worker`` and ``celery -A config beat``.
+
+Settings come from Django's (``CELERY_*``); without a broker (the zero-set-up ``make
+run``) tasks run eagerly in the web process. What is delivered and how it survives a
+broker or worker that is down is the outbox's business (``outbox/``), not Celery's.
+"""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+
+app = Celery("config")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
