@@ -68,6 +68,7 @@ LOCAL_APPS = [
     "web",
     "conduit",
     "outbox",
+    "notifications",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
