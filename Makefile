@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: help install run serve migrate demo superuser test test-browser screenshots test-postgres lint format schema check-deploy scale-test backup-test realworld fuzz chaos bench clean
+.PHONY: help install run serve migrate demo superuser test test-browser screenshots test-postgres lint format schema check-deploy scale-test backup-test realworld fuzz chaos background-test worker beat mailserver bench clean
 
 help:  ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -34,6 +34,15 @@ run: demo  ## Install, migrate, load demo data once, serve on http://127.0.0.1:8
 	@echo "  Admin:     http://$(HOST):$(PORT)/admin/   (demo login: admin / demo-password-123)"
 	@echo ""
 	$(MANAGE) runserver $(HOST):$(PORT)
+
+worker: install  ## A Celery worker (broker: CELERY_BROKER_URL, else REDIS_URL; run `make run` with the same)
+	$(BIN)/celery -A config worker --loglevel INFO
+
+beat: install  ## Celery beat: the outbox sweep and scheduled posts' announcements
+	$(BIN)/celery -A config beat --loglevel INFO --schedule $${TMPDIR:-/tmp}/blog-celerybeat-schedule
+
+mailserver: install  ## An SMTP server on 127.0.0.1:1025 that prints every mail (DJANGO_EMAIL_URL=smtp://127.0.0.1:1025)
+	$(BIN)/python -m aiosmtpd -n -l 127.0.0.1:1025 -c aiosmtpd.handlers.Debugging stdout
 
 superuser: migrate  ## Create an admin account interactively
 	$(MANAGE) createsuperuser
@@ -79,8 +88,12 @@ realworld: install  ## The RealWorld (Conduit) API suite (../shared/realworld, B
 fuzz: install  ## Schemathesis (schemathesis.toml) against the schema on gunicorn + PostgreSQL, two users
 	timeout 1200 scripts/fuzz.sh
 
-chaos: install  ## Write load on gunicorn + PostgreSQL while PostgreSQL stops a few seconds: 503s, recovery, no lost 201
+chaos: install  ## PostgreSQL stopped under a write load (503s, no lost 201); the broker stopped during writes (no lost mail or event)
 	timeout 300 $(BIN)/python scripts/chaos.py
+	timeout 300 $(BIN)/python scripts/background_e2e.py broker-outage
+
+background-test: install  ## Mail, webhooks and scheduled posts end to end: gunicorn, Celery worker and beat, Redis, SMTP, a receiver
+	timeout 300 $(BIN)/python scripts/background_e2e.py flows
 
 bench: install  ## Seed 1k and 100k posts in a throwaway PostgreSQL database, load gunicorn with wrk, print the table
 	@command -v wrk >/dev/null || { echo "Installing Debian's wrk (the load generator)"; apt-get update -q && apt-get install -y -q wrk; }

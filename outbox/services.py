@@ -26,8 +26,8 @@ logger = logging.getLogger(__name__)
 # How long a worker holds a message it is carrying out (a batch of mail, a webhook with
 # its 10 s timeout, fit well inside it).
 LEASE = timedelta(minutes=5)
-# The default backoff: 30 s, doubling, at most an hour apart, for about two days.
-FIRST_DELAY_SECONDS = 30.0
+# The default backoff: OUTBOX_RETRY_FIRST_SECONDS (30 s), doubling, at most an hour apart,
+# for about two days.
 MAX_DELAY_SECONDS = 3600.0
 MAX_ATTEMPTS = 60
 ERROR_MAX_LENGTH = 1000
@@ -77,7 +77,7 @@ def _claim(message_id: int) -> Message | None:
 
 def backoff(attempts: int) -> float:
     """Seconds before attempt ``attempts + 1`` by default."""
-    return min(FIRST_DELAY_SECONDS * 2 ** max(attempts - 1, 0), MAX_DELAY_SECONDS)
+    return min(settings.OUTBOX_RETRY_FIRST_SECONDS * 2 ** max(attempts - 1, 0), MAX_DELAY_SECONDS)
 
 
 def deliver(*, message_id: int) -> str:

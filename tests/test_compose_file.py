@@ -51,13 +51,15 @@ def port_of(address: str) -> int:
 
 
 def test_the_stack_has_its_services():
-    assert set(SERVICES) == {"db", "redis", "redis-security", "migrate", *APP_SERVERS, "nginx"}
+    assert set(SERVICES) == {
+        "db", "redis", "redis-security", "redis-broker", "migrate", *APP_SERVERS, "worker", "beat", "nginx"
+    }  # fmt: skip
     # Only nginx is reachable from outside; the app servers are behind it.
     assert [name for name, service in SERVICES.items() if "ports" in service] == ["nginx"]
 
 
 def test_app_containers_run_production_settings_on_the_shared_database_and_redis():
-    for name in ["migrate", *APP_SERVERS]:
+    for name in ["migrate", *APP_SERVERS, "worker", "beat"]:
         service = SERVICES[name]
         environment = service["environment"]
         assert environment["DJANGO_SETTINGS_MODULE"] == "config.settings.production"
@@ -70,6 +72,25 @@ def test_app_containers_run_production_settings_on_the_shared_database_and_redis
         assert environment["REDIS_URL"].startswith("redis://redis:6379/")
         assert environment["SECURITY_REDIS_URL"].startswith("redis://redis-security:6379/")
         assert environment["DJANGO_NUM_PROXIES"] == "1"  # nginx, and nothing else, in front
+        assert environment["CELERY_BROKER_URL"].startswith("redis://redis-broker:6379/")
+
+
+def test_the_worker_and_one_beat_run_celery_on_the_app_image():
+    assert SERVICES["worker"]["command"][:4] == ["celery", "-A", "config", "worker"]
+    assert SERVICES["beat"]["command"][:4] == ["celery", "-A", "config", "beat"]
+    assert "deploy" not in SERVICES["beat"]  # one scheduler; the worker may scale
+    for name in ["worker", "beat"]:
+        assert SERVICES[name]["image"] == SERVICES["app1"]["image"]
+        assert SERVICES[name]["depends_on"]["redis-broker"] == {"condition": "service_healthy"}
+        assert SERVICES[name]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+    # The settings read the broker's address from the variable compose sets.
+    assert "CELERY_BROKER_URL" in settings_variables()
+
+
+def test_queued_tasks_are_neither_evicted_nor_lost_on_a_broker_restart():
+    assert redis_option("redis-broker", "maxmemory-policy") == "noeviction"
+    assert redis_option("redis-broker", "appendonly") == "yes"
+    assert "brokerdata:/data" in SERVICES["redis-broker"]["volumes"]
 
 
 def redis_option(service: str, option: str) -> str:
@@ -162,7 +183,7 @@ def test_ports_line_up_from_gunicorn_to_nginx():
 
 
 def test_health_checks_probe_what_exists():
-    for name in ["db", "redis", "redis-security", *APP_SERVERS, "nginx"]:
+    for name in ["db", "redis", "redis-security", "redis-broker", *APP_SERVERS, "worker", "nginx"]:
         assert SERVICES[name]["healthcheck"]["test"], name
     for name in APP_SERVERS:
         assert SERVICES[name]["healthcheck"]["test"] == ["CMD", "python", "docker/healthcheck.py"]
@@ -186,6 +207,7 @@ def test_start_order_waits_for_health_and_migrations():
             "db": {"condition": "service_healthy"},
             "redis": {"condition": "service_healthy"},
             "redis-security": {"condition": "service_healthy"},
+            "redis-broker": {"condition": "service_healthy"},
         }
     assert SERVICES["nginx"]["depends_on"] == {name: {"condition": "service_healthy"} for name in APP_SERVERS}
     # A service waited on as healthy must have a health check to become so.
@@ -196,7 +218,7 @@ def test_start_order_waits_for_health_and_migrations():
 
 
 def test_data_and_static_files_live_in_named_volumes():
-    assert set(COMPOSE["volumes"]) == {"pgdata", "static", "media"}
+    assert set(COMPOSE["volumes"]) == {"pgdata", "static", "media", "brokerdata"}
     assert "pgdata:/var/lib/postgresql/data" in SERVICES["db"]["volumes"]
     assert "static:/srv/static" in SERVICES["migrate"]["volumes"]
     assert "static:/srv/static:ro" in SERVICES["nginx"]["volumes"]

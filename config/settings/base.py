@@ -287,6 +287,9 @@ CELERY_TIMEZONE = "UTC"
 # was lost: a crash between commit and publish, or a broker that was down).
 OUTBOX_SWEEP_AFTER_SECONDS = env.int("DJANGO_OUTBOX_SWEEP_AFTER_SECONDS", default=60)
 OUTBOX_SWEEP_EVERY_SECONDS = env.float("DJANGO_OUTBOX_SWEEP_EVERY_SECONDS", default=30.0)
+# The first retry of a failed message (a mail server that is down) waits this long; each
+# next one twice as long, up to an hour.
+OUTBOX_RETRY_FIRST_SECONDS = env.float("DJANGO_OUTBOX_RETRY_FIRST_SECONDS", default=30.0)
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "outbox.tasks.sweep", "schedule": OUTBOX_SWEEP_EVERY_SECONDS},
 }
