@@ -26,6 +26,7 @@ class ApiRootView(APIView):
                 "categories": link("category-list"),
                 "feed": link("feed"),
                 "media": link("image-list"),
+                "webhooks": link("webhook-list"),
                 "register": link("auth-register"),
                 "token": link("auth-token"),
                 "token_refresh": link("auth-token-refresh"),

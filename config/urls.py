@@ -20,6 +20,7 @@ api_v1 = [
     path("", include("accounts.urls")),
     path("", include("posts.urls")),
     path("", include("images.urls")),
+    path("", include("webhooks.urls")),
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", csp_update(DOCS_CSP)(SwaggerView.as_view(url_name="schema")), name="swagger-ui"),
     path("redoc/", csp_update(DOCS_CSP)(RedocView.as_view(url_name="schema")), name="redoc"),

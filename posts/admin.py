@@ -127,13 +127,16 @@ class PostAdmin(admin.ModelAdmin):
         return post.display_status
 
     def save_model(self, request: HttpRequest, obj: Post, form, change: bool) -> None:
-        # The same unique-slug path as the API, race-safe against concurrent creates.
+        # The same unique-slug path as the API, race-safe against concurrent creates. The
+        # tags go with it, so the post's events (webhooks) show them; the form's own
+        # save_m2m then finds nothing to change.
+        tags = getattr(form, "cleaned_data", {}).get("tags")
         try:
-            services.save_post(post=obj)
+            services.save_post(post=obj, tags=tags)
         except NotYourImage:
             # Its owner deleted the chosen cover while the form was being sent.
             obj.cover_image = None
-            services.save_post(post=obj)
+            services.save_post(post=obj, tags=tags)
             self.message_user(
                 request,
                 "The cover image was deleted meanwhile: the post was saved without one.",

@@ -76,6 +76,10 @@ class Post(models.Model):
     cover_image = models.ForeignKey(
         "images.Image", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # When the post was announced as public (post.published, followers told); NULL while it
+    # is not public or not yet announced (a scheduled post before the beat's next run).
+    # Written only by posts.events' conditional updates, never by save().
+    announced_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = PostQuerySet.as_manager()
 
@@ -118,6 +122,14 @@ class Post(models.Model):
             models.Index(fields=["title"], name="posts_post_title_idx"),
             models.Index(fields=["-like_count", "-published_at"], name="posts_post_likes_idx"),
             models.Index(fields=["-comment_count", "-published_at"], name="posts_post_comments_idx"),
+            # The beat's question: which published posts are not announced yet (scheduled
+            # ones, until their time comes and the beat announces them). Small: every
+            # announced post leaves it.
+            models.Index(
+                fields=["published_at"],
+                name="posts_post_unannounced_idx",
+                condition=Q(status="published", announced_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -128,7 +140,16 @@ class Post(models.Model):
         if self.status == self.Status.PUBLISHED and self.published_at is None:
             self.published_at = timezone.now()
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and "body" in update_fields:
+        if update_fields is None and not self._state.adding and not kwargs.get("force_insert"):
+            # An update writes every loaded field but announced_at (as Django would write
+            # the loaded ones): an instance read before the post was announced must not
+            # undo the announcement (posts.events).
+            kwargs["update_fields"] = {
+                field.attname
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.attname != "announced_at"
+            } - self.get_deferred_fields()
+        elif update_fields is not None and "body" in update_fields:
             kwargs["update_fields"] = {*update_fields, "body_html", "excerpt", "reading_time"}
         super().save(*args, **kwargs)
 

@@ -25,7 +25,7 @@ from django.utils.text import slugify
 from accounts.models import User
 from images.models import Image
 from images.services import NotYourImage
-from posts import caching, rendering
+from posts import caching, events, rendering
 from posts.models import Category, Comment, Like, Post, Tag
 
 SLUG_MAX_LENGTH = 200
@@ -115,6 +115,7 @@ def create_post(
     save_with_unique_slug(post)
     if tags is not None:
         set_tags(post=post, names=tags)
+    events.post_created(post=post)
     caching.bump(posts=True)
     return post
 
@@ -128,10 +129,15 @@ def update_post(
     **fields: Any,
 ) -> Post:
     """Apply ``fields`` (never the slug, author or counters) and, if given, the tags and
-    the cover image (None: no cover; one deleted since is ``NotYourImage``)."""
+    the cover image (None: no cover; one deleted since is ``NotYourImage``). ``PostGone``
+    if the post was deleted meanwhile."""
     if not isinstance(cover_image, _Unchanged):
         _lock_image(cover_image)
         fields["cover_image"] = cover_image
+    # Locked (after the image, in delete_image's order): an edit and the announcement
+    # of the post (posts.events) take turns.
+    _lock_post(post)
+    before = events.snapshot(post=post)
     if (
         "body" in fields
         and "excerpt" not in fields
@@ -144,6 +150,7 @@ def update_post(
     post.save()
     if tags is not None:
         set_tags(post=post, names=tags)
+    events.post_saved(post=post, before=before)
     caching.bump(posts=(post.status, post.published_at) != visibility)
     return post
 
@@ -160,17 +167,26 @@ def _lock_image(image: Image | None) -> None:
 
 
 @transaction.atomic
-def save_post(*, post: Post) -> Post:
+def save_post(*, post: Post, tags: Iterable[Tag] | None = None) -> Post:
     """Save a post as a form built it (the admin's): a new one under a unique slug. The
-    form may have changed anything, whether the post is public included.
+    form may have changed anything, whether the post is public included; ``tags``, when
+    given, are set before the post's events are told (the admin's form sets them after).
 
     ``NotYourImage`` when its cover image was deleted since the form checked it."""
     if post.cover_image_id is not None:
         _lock_image(Image(pk=post.cover_image_id))
-    if post._state.adding:
+    adding = post._state.adding
+    before = None if adding else events.snapshot(post=post, from_database=True)
+    if adding:
         save_with_unique_slug(post)
     else:
         post.save()
+    if tags is not None:
+        post.tags.set(tags)
+    if adding:
+        events.post_created(post=post)
+    else:
+        events.post_saved(post=post, before=before)
     caching.bump(posts=True)
     return post
 
@@ -181,7 +197,10 @@ def publish_now(*, posts: QuerySet[Post]) -> int:
     now = timezone.now()
     not_public = posts.filter(Q(status=Post.Status.DRAFT) | Q(published_at__gt=now))
     with transaction.atomic():
+        # Read first: ``posts`` may match nothing once they are published (a status filter).
+        candidates = events.unannounced_ids(posts)
         updated = not_public.update(status=Post.Status.PUBLISHED, published_at=now, updated_at=now)
+        events.announce_each(ids=candidates)
         caching.bump(posts=True)
     return updated
 
@@ -189,7 +208,10 @@ def publish_now(*, posts: QuerySet[Post]) -> int:
 def unpublish(*, posts: QuerySet[Post]) -> int:
     """Move ``posts`` back to draft; returns how many."""
     with transaction.atomic():
+        # Read first: ``posts`` may match nothing once they are drafts (a status filter).
+        announced = events.announced_ids(posts)
         updated = posts.update(status=Post.Status.DRAFT, updated_at=timezone.now())
+        events.withdraw_each(ids=announced)
         caching.bump(posts=True)
     return updated
 
@@ -209,7 +231,8 @@ def _lock_post(post: Post) -> None:
 @transaction.atomic
 def delete_post(*, post: Post) -> None:
     """Delete a post with its comments and likes, its row locked first (see ``_lock_post``)."""
-    Post.objects.select_for_update().filter(pk=post.pk).exists()
+    if Post.objects.select_for_update().filter(pk=post.pk).exists():
+        events.post_deleted(post=post)  # not twice when two deletions race
     post.delete()
     caching.bump(posts=True)
 
@@ -248,6 +271,7 @@ def add_comment(*, post: Post, author: User, body: str) -> Comment:
     _lock_post(post)
     comment = Comment.objects.create(post=post, author=author, body=body)
     Post.objects.filter(pk=post.pk).update(comment_count=F("comment_count") + 1)
+    events.comment_added(comment=comment)
     caching.bump()
     return comment
 

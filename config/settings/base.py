@@ -69,6 +69,7 @@ LOCAL_APPS = [
     "conduit",
     "outbox",
     "notifications",
+    "webhooks",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -290,9 +291,26 @@ OUTBOX_SWEEP_EVERY_SECONDS = env.float("DJANGO_OUTBOX_SWEEP_EVERY_SECONDS", defa
 # The first retry of a failed message (a mail server that is down) waits this long; each
 # next one twice as long, up to an hour.
 OUTBOX_RETRY_FIRST_SECONDS = env.float("DJANGO_OUTBOX_RETRY_FIRST_SECONDS", default=30.0)
+# How often beat looks for posts that have become public (scheduled posts whose time
+# came) to announce them: post.published and the followers' mail, once per post.
+POSTS_ANNOUNCE_EVERY_SECONDS = env.float("DJANGO_POSTS_ANNOUNCE_EVERY_SECONDS", default=30.0)
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "outbox.tasks.sweep", "schedule": OUTBOX_SWEEP_EVERY_SECONDS},
+    "posts-announce": {"task": "posts.tasks.announce_due_posts", "schedule": POSTS_ANNOUNCE_EVERY_SECONDS},
 }
+
+# Webhooks (webhooks/, docs/webhooks.md). A receiver gets this many seconds to connect
+# and between reads; redirects are never followed.
+WEBHOOK_TIMEOUT = env.float("DJANGO_WEBHOOK_TIMEOUT", default=10.0)
+# Seconds before each retry of a failed delivery: the n-th retry waits the n-th delay,
+# and after the last the delivery is given up (recorded in the log).
+WEBHOOK_RETRY_DELAYS = [
+    float(delay)
+    for delay in env.list("DJANGO_WEBHOOK_RETRY_DELAYS", default=["60", "300", "1800", "7200", "21600"])
+]
+# The SSRF guard: targets must resolve to public addresses, at registration and at
+# every delivery. Local development and tests turn it off (a receiver on 127.0.0.1).
+WEBHOOK_ALLOW_PRIVATE = env.bool("DJANGO_WEBHOOK_ALLOW_PRIVATE", default=False)
 
 # S3-compatible object storage instead of MEDIA_ROOT when a bucket is named. The bucket
 # serves the files (public reads, no signed URLs): objects carry their Content-Type and

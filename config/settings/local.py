@@ -12,3 +12,5 @@ if not DEBUG:
     require_unguessable_secret_keys(SECRET_KEY)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 WHITENOISE_AUTOREFRESH = True  # serve from the finders; no collectstatic in development
+# A webhook receiver on this machine (127.0.0.1) is what local development uses.
+WEBHOOK_ALLOW_PRIVATE = env.bool("DJANGO_WEBHOOK_ALLOW_PRIVATE", default=True)

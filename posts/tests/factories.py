@@ -39,6 +39,10 @@ class TagFactory(DjangoModelFactory):
     slug = factory.LazyAttribute(lambda t: _slug(t.name))
 
 
+def _is_public(status: str, published_at) -> bool:
+    return status == Post.Status.PUBLISHED and published_at is not None and published_at <= timezone.now()
+
+
 def _slug(text: str) -> str:
     from posts.services import slug_base
 
@@ -63,6 +67,11 @@ class PostFactory(DjangoModelFactory):
     body = factory.Faker("paragraph", nb_sentences=8)
     status = Post.Status.PUBLISHED
     published_at = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=1))
+    # As the site would have it: a public post has been announced (posts.events), a
+    # scheduled one waits for the beat.
+    announced_at = factory.LazyAttribute(
+        lambda p: p.published_at if _is_public(p.status, p.published_at) else None
+    )
     category = None
 
     @factory.post_generation
@@ -112,6 +121,8 @@ def bulk_posts(author, rows: Iterable[dict]) -> list[Post]:
     posts, tags = [], []
     for row in rows:
         fields = {"body": "Text.", "status": Post.Status.PUBLISHED, "published_at": _an_hour_ago(), **row}
+        if _is_public(fields["status"], fields["published_at"]):
+            fields.setdefault("announced_at", fields["published_at"])
         tags.append(fields.pop("tags", ()))
         post = Post(author=author, **fields)
         post.render()

@@ -459,6 +459,9 @@ class Seeder:
                     "content": rnd.randrange(len(pool)),
                     "status": status,
                     "published_at": published_at,
+                    # Demo posts already public count as announced; scheduled ones are
+                    # announced by the beat when their time comes (posts.events).
+                    "announced_at": published_at if public else None,
                     "created_at": created,
                     "updated_at": updated,
                     "public": public,
@@ -610,6 +613,7 @@ POST_COLUMNS = (
     "category_id",
     "status",
     "published_at",
+    "announced_at",
     "created_at",
     "updated_at",
     "comment_count",
@@ -618,17 +622,18 @@ POST_COLUMNS = (
 
 # The columns above, then the pooled body's; only the title's part of the vector per row.
 INSERT_POSTS_SQL = """
-    INSERT INTO posts_post (title, slug, author_id, category_id, status, published_at, created_at,
-                            updated_at, comment_count, like_count,
+    INSERT INTO posts_post (title, slug, author_id, category_id, status, published_at, announced_at,
+                            created_at, updated_at, comment_count, like_count,
                             body, body_html, excerpt, reading_time, search_vector)
-    SELECT u.title, u.slug, u.author_id, u.category_id, u.status, u.published_at, u.created_at,
-           u.updated_at, u.comment_count, u.like_count,
+    SELECT u.title, u.slug, u.author_id, u.category_id, u.status, u.published_at, u.announced_at,
+           u.created_at, u.updated_at, u.comment_count, u.like_count,
            p.body, p.body_html, p.excerpt, p.reading_time,
            setweight(to_tsvector('english', coalesce(u.title, '')), 'A') || p.v
     FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::bigint[], %s::text[], %s::timestamptz[],
-                %s::timestamptz[], %s::timestamptz[], %s::integer[], %s::integer[], %s::integer[])
-         AS u(title, slug, author_id, category_id, status, published_at, created_at, updated_at,
-              comment_count, like_count, n)
+                %s::timestamptz[], %s::timestamptz[], %s::timestamptz[], %s::integer[], %s::integer[],
+                %s::integer[])
+         AS u(title, slug, author_id, category_id, status, published_at, announced_at, created_at,
+              updated_at, comment_count, like_count, n)
     JOIN seed_blog_pool p ON p.n = u.n
     RETURNING id, slug
 """
