@@ -36,15 +36,24 @@ class UserEditForm(UsernameAvailableMixin, UserChangeForm):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    """Django's user admin plus the public profile fields (``display_name``, ``bio``).
+    """Django's user admin plus the public profile fields (``display_name``, ``bio``) and
+    the address's verification and mail choices.
     Saves and deletes go through ``accounts.services``, so a rename here keeps the old
     name the user's, as everywhere else, and the post pages that show the user follow."""
 
     form = UserEditForm
     add_form = UserCreationForm
 
-    list_display = ("username", "email", "display_name", "is_staff", "is_active", "date_joined")
-    list_filter = ("is_staff", "is_superuser", "is_active", "date_joined")
+    list_display = (
+        "username",
+        "email",
+        "email_verified",
+        "display_name",
+        "is_staff",
+        "is_active",
+        "date_joined",
+    )
+    list_filter = ("is_staff", "is_superuser", "is_active", "email_verified", "date_joined")
     # The author autocomplete on posts searches here.
     search_fields = ("username", "email", "display_name")
     ordering = ("username",)
@@ -63,6 +72,12 @@ class UserAdmin(DjangoUserAdmin):
                     "avatar_preview",
                 )
             },
+        ),
+        (
+            # Staff may mark an address verified (or not) by hand; an email changed here sends
+            # no verification mail.
+            "Email",
+            {"fields": ("email_verified", "notify_comments", "notify_followed_posts")},
         ),
         *DjangoUserAdmin.fieldsets[2:],
     )

@@ -54,6 +54,19 @@ class User(AbstractUser):
         "images.Image", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
+    # Whether the owner proved they read mail at ``email`` (the link mailed after sign-up
+    # and after each change of address). With DJANGO_REQUIRE_VERIFIED_EMAIL, unverified
+    # accounts may not publish or comment (accounts.services.require_verified_email).
+    email_verified = models.BooleanField(default=False)
+    # Which notifications the user gets by mail (notifications/); each has a one-click
+    # unsubscribe link that turns it off.
+    notify_comments = models.BooleanField(
+        default=True, help_text="Mail me when someone comments on my posts."
+    )
+    notify_followed_posts = models.BooleanField(
+        default=True, help_text="Mail me when an author I follow publishes a post."
+    )
+
     objects = UserManager()
 
     class Meta:

@@ -72,8 +72,25 @@ class PrivateProfileSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["id", "username", "email", "display_name", "bio", "avatar", "date_joined", "is_staff"]
-        read_only_fields = ["id", "username", "date_joined", "is_staff"]
+        fields = [
+            "id",
+            "username",
+            "email",
+            "email_verified",
+            "display_name",
+            "bio",
+            "avatar",
+            "date_joined",
+            "is_staff",
+            "notify_comments",
+            "notify_followed_posts",
+        ]
+        read_only_fields = ["id", "username", "email_verified", "date_joined", "is_staff"]
+        extra_kwargs = {
+            "email_verified": {
+                "help_text": "Whether the link mailed to `email` was followed. A new email is unverified."
+            },
+        }
 
     def validate_email(self, value: str) -> str:
         value = User.objects.normalize_email(value)
@@ -176,6 +193,22 @@ class PasswordChangeSerializer(serializers.Serializer):
         except DjangoValidationError as exc:
             raise serializers.ValidationError(list(exc.messages)) from exc
         return value
+
+
+class PasswordResetSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    uid = serializers.CharField(
+        max_length=services.UID_MAX_LENGTH, help_text="From the link `/reset/{uid}/{token}/`."
+    )
+    token = serializers.CharField(max_length=100, help_text="From the link `/reset/{uid}/{token}/`.")
+    new_password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=128)
+
+
+class VerifyEmailSerializer(serializers.Serializer):
+    key = serializers.CharField(max_length=500, help_text="From the link `/verify-email/{key}/`.")
 
 
 def _spend(token: RefreshToken) -> None:

@@ -10,12 +10,26 @@ old profile never lead to a stranger (issue 12, finding 8), and the owner may ta
 back. Deleting the account frees its names, as it always freed its current one. Every
 face that creates or changes an account goes through here: /api/v1/ sign-up, profile and
 password change, Conduit's sign-up and ``PUT /api/user``, the admin.
+
+Email: a password reset by mail (Django's token generator: single use, expiring), and the
+verification of an address, mailed after sign-up and after every change of address (a
+signed key naming the account and the address, so it dies with a change of address).
+Mail is written to the outbox in the write's transaction (``notifications.mail``).
 """
 
 from collections.abc import Collection
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.contrib.auth.tokens import default_token_generator
+from django.core import signing
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -24,6 +38,7 @@ from rest_framework_simplejwt.utils import datetime_from_epoch
 from accounts.models import Follow, User, UsernameClaim, UserQuerySet
 from images.models import Image
 from images.services import NotYourImage
+from notifications import mail
 from posts import caching
 
 # What post lists and details show of their author: changing one invalidates them.
@@ -52,6 +67,36 @@ class CannotFollowSelf(Exception):
 
 class RefreshTokenSpent(Exception):
     """The refresh token was revoked already (or has no id to revoke it by)."""
+
+
+class EmailNotVerified(Exception):
+    """With ``REQUIRE_VERIFIED_EMAIL``, an account whose address is not verified may not
+    make anything public: publish a post or comment. Each face answers it with a 403."""
+
+    detail = (
+        "Verify your email address to publish and comment: follow the link we emailed you, "
+        "or ask for a new one on your settings page. Drafts need no verified address."
+    )
+
+
+class InvalidResetLink(Exception):
+    """The password reset link is not one we made, was used already, or has expired."""
+
+
+class PasswordRejected(Exception):
+    """The new password fails the password validators; ``messages`` says why."""
+
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__(" ".join(messages))
+        self.messages = messages
+
+
+class InvalidVerificationKey(Exception):
+    """The verification key cannot verify anything; ``reason`` says why, for the user."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def _other_accounts(user: User | None) -> UserQuerySet:
@@ -144,7 +189,10 @@ def register(*, username: str, email: str, password: str, **fields: Any) -> User
         username=User.normalize_username(username), email=User.objects.normalize_email(email), **fields
     )
     user.set_password(password)
-    return save_user(user=user)
+    with transaction.atomic():
+        save_user(user=user)
+        send_verification_email(user=user)
+    return user
 
 
 def revoke_refresh_tokens(*, user: User) -> int:
@@ -159,7 +207,10 @@ def update_account(*, user: User, password: str | None = None, **fields: Any) ->
     """Set ``fields`` of ``user`` and, if given, a new password, which revokes every refresh
     token issued before, all in one transaction. A new username is claimed and the old one
     stays the user's (``save_user``); raises ``UsernameTaken`` or ``EmailTaken``, and
-    ``NotYourImage`` for an ``avatar`` deleted since the face checked it."""
+    ``NotYourImage`` for an ``avatar`` deleted since the face checked it.
+
+    A new address (other than by letter case) is unverified: a verification mail goes to
+    it when the change commits."""
     with transaction.atomic():
         avatar = fields.get("avatar")
         # Locked until the save commits: a deletion of the image waits for it, or it is gone
@@ -169,6 +220,9 @@ def update_account(*, user: User, password: str | None = None, **fields: Any) ->
             and not Image.objects.select_for_update(no_key=True).filter(pk=avatar.pk).exists()
         ):
             raise NotYourImage(avatar.pk)
+        email_changed = "email" in fields and fields["email"].casefold() != user.email.casefold()
+        if email_changed and "email_verified" not in fields:
+            fields["email_verified"] = False
         for name, value in fields.items():
             setattr(user, name, value)
         update_fields = list(fields)
@@ -178,6 +232,8 @@ def update_account(*, user: User, password: str | None = None, **fields: Any) ->
             revoke_refresh_tokens(user=user)
         if update_fields:
             save_user(user=user, update_fields=update_fields)
+        if email_changed:
+            send_verification_email(user=user)
     return user
 
 
@@ -222,3 +278,164 @@ def follow(*, follower: User, followed: User) -> None:
 def unfollow(*, follower: User, followed: User) -> None:
     """``follower`` no longer follows ``followed``; idempotent."""
     Follow.objects.filter(follower=follower, followed=followed).delete()
+
+
+# --- Email: verified addresses and password resets ---------------------------------------
+
+VERIFY_EMAIL_MAX_AGE = timedelta(days=7)
+_VERIFY_EMAIL_SALT = "accounts.verify-email"
+UID_MAX_LENGTH = 64  # far above any bigint's base64, far below anything costly
+USER_ID_MAX = 2**63 - 1
+
+
+def require_verified_email(*, user_id: int) -> None:
+    """Raise ``EmailNotVerified`` when ``REQUIRE_VERIFIED_EMAIL`` is on and the account has
+    no verified address. Staff are exempt: whoever made them staff vouched for them, and
+    the admin publishes without this rule anyway. Costs a query only when the rule is on."""
+    if not settings.REQUIRE_VERIFIED_EMAIL:
+        return
+    flags = User.objects.filter(pk=user_id).values_list("email_verified", "is_staff").first()
+    if flags is None or not any(flags):
+        raise EmailNotVerified()
+
+
+def duration_text(seconds: int) -> str:
+    """``3600`` -> "1 hour", for mail that says how long a link works."""
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"{seconds} seconds"
+
+
+def verification_key(*, user: User) -> str:
+    """A signed, dated key naming the account and its current address (in any case), so
+    that it stops working when the address changes or after ``VERIFY_EMAIL_MAX_AGE``."""
+    payload = {"u": user.pk, "e": user.email.casefold()}
+    return signing.TimestampSigner(salt=_VERIFY_EMAIL_SALT).sign_object(payload)
+
+
+def send_verification_email(*, user: User) -> None:
+    """Mail ``user`` the link that verifies their address, when the current transaction
+    commits. Nothing for an account without an address."""
+    if not user.email:
+        return
+    url = mail.absolute_url(reverse("web:verify-email", args=[verification_key(user=user)]))
+    mail.send(
+        template="verify_email",
+        to=[user.email],
+        context={
+            "username": user.username,
+            "email": user.email,
+            "verify_url": url,
+            "valid_for": duration_text(int(VERIFY_EMAIL_MAX_AGE.total_seconds())),
+        },
+    )
+
+
+def resend_verification(*, user: User) -> bool:
+    """Mail the verification link again; False (and no mail) when the address is verified
+    already or there is none."""
+    if user.email_verified or not user.email:
+        return False
+    send_verification_email(user=user)
+    return True
+
+
+def verify_email(*, key: str) -> User:
+    """Mark the address ``key`` names as verified; ``InvalidVerificationKey`` when the key
+    is not ours, has expired, names an address the account no longer has, or was used."""
+    signer = signing.TimestampSigner(salt=_VERIFY_EMAIL_SALT)
+    try:
+        data = signer.unsign_object(key, max_age=VERIFY_EMAIL_MAX_AGE)
+    except signing.SignatureExpired as exc:
+        raise InvalidVerificationKey(
+            "This link has expired. Ask for a new one on your settings page."
+        ) from exc
+    except (signing.BadSignature, ValueError) as exc:
+        raise InvalidVerificationKey("This link is not valid. Check that it was copied whole.") from exc
+    user_id = data.get("u") if isinstance(data, dict) else None
+    email = data.get("e") if isinstance(data, dict) else None
+    if not isinstance(user_id, int) or not isinstance(email, str):
+        raise InvalidVerificationKey("This link is not valid. Check that it was copied whole.")
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
+        if user is None:
+            raise InvalidVerificationKey("This link is not valid. Check that it was copied whole.")
+        if user.email.casefold() != email:
+            raise InvalidVerificationKey("This link is for an address your account no longer has.")
+        if user.email_verified:
+            raise InvalidVerificationKey("This link was used already: the address is verified.")
+        User.objects.filter(pk=user.pk).update(email_verified=True)
+        user.email_verified = True
+    return user
+
+
+def reset_link_path(*, user: User) -> str:
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    return reverse("web:password-reset-confirm", args=[uid, token])
+
+
+def request_password_reset(*, email: str) -> None:
+    """Mail a password reset link to the active account with ``email`` (any case), when
+    the current transaction commits; to its stored address, never to the one typed.
+
+    Whether or not such an account exists, the same work is done: one lookup, a token,
+    the mail rendered and an outbox message stored (with no recipient for an unknown
+    address), so that neither the answer nor its timing tells who has an account here."""
+    user = User.objects.with_email(email).filter(is_active=True).first() if email else None
+    # An unknown address gets a stand-in account (never saved) to make the same token for.
+    target = user if user is not None else User(pk=0, username="", email=email)
+    mail.send(
+        template="password_reset",
+        to=[user.email] if user is not None else [],
+        context={
+            "username": target.username,
+            "reset_url": mail.absolute_url(reset_link_path(user=target)),
+            "valid_for": duration_text(settings.PASSWORD_RESET_TIMEOUT),
+        },
+    )
+
+
+def _reset_user(uid: str, *, lock: bool = False) -> User | None:
+    if not isinstance(uid, str) or len(uid) > UID_MAX_LENGTH:
+        return None
+    try:
+        user_id = int(urlsafe_base64_decode(uid).decode())
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not 1 <= user_id <= USER_ID_MAX:
+        return None
+    users = User.objects.select_for_update() if lock else User.objects
+    return users.filter(pk=user_id, is_active=True).first()
+
+
+def check_reset_link(*, uid: str, token: str) -> User:
+    """The account a reset link is for; ``InvalidResetLink`` when it is not one we made,
+    has been used (the token changes with the password) or is older than
+    ``PASSWORD_RESET_TIMEOUT``."""
+    user = _reset_user(uid)
+    if user is None or not default_token_generator.check_token(user, token):
+        raise InvalidResetLink()
+    return user
+
+
+def reset_password(*, uid: str, token: str, new_password: str) -> User:
+    """Set a new password through a reset link. The link then stops working (its token
+    is made from the password hash), every refresh token of the account is revoked, and
+    the address counts as verified (the link was read there).
+
+    The account row is locked while the token is checked, so that two requests with one
+    link cannot both succeed. Raises ``InvalidResetLink``, then ``PasswordRejected``."""
+    with transaction.atomic():
+        user = _reset_user(uid, lock=True)
+        if user is None or not default_token_generator.check_token(user, token):
+            raise InvalidResetLink()
+        try:
+            password_validation.validate_password(new_password, user=user)
+        except DjangoValidationError as exc:
+            raise PasswordRejected(list(exc.messages)) from exc
+        fields: dict[str, Any] = {} if user.email_verified else {"email_verified": True}
+        update_account(user=user, password=new_password, **fields)
+    return user

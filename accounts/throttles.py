@@ -1,5 +1,6 @@
 """Throttles for the sign-up, login and password endpoints, and the login lockout."""
 
+import hashlib
 import math
 from collections.abc import Callable
 from functools import wraps
@@ -56,6 +57,80 @@ class LoginRateThrottle(AuthRateThrottle):
 
     def scope_for(self, view: APIView | None) -> str:
         return "login"
+
+
+class PasswordResetRateThrottle(AuthRateThrottle):
+    """Per client address: password reset requests, by the API and by the page alike."""
+
+    def scope_for(self, view: APIView | None) -> str:
+        return "password-reset"
+
+
+class EmailRateThrottle(AuthRateThrottle):
+    """Per email address, at ``DJANGO_EMAIL_THROTTLE_RATE``: password reset requests for
+    one address, whoever sends them, so that nobody can fill someone's mailbox with them.
+    It counts addresses with and without an account alike (a refusal tells nothing) and
+    keys them by a hash, so the cache holds no address.
+
+    DRF builds it without an address and it reads ``email`` from the request body; a page
+    passes the address it read."""
+
+    def __init__(self, email: str | None = None) -> None:
+        self.email = email
+        super().__init__()
+
+    def get_rate(self) -> str:
+        return settings.EMAIL_THROTTLE_RATE
+
+    def scope_for(self, view: APIView | None) -> str:
+        return "password-reset-email"
+
+    def get_cache_key(self, request: Request | HttpRequest, view: APIView | None) -> str | None:
+        email = self.email
+        if email is None and isinstance(request, Request):
+            data = request.data
+            email = data.get("email") if isinstance(data, dict) else None
+        if not isinstance(email, str) or not email.strip():
+            return None  # no address: the serializer refuses it, the address budget counts it
+        ident = hashlib.sha256(email.strip().casefold().encode()).hexdigest()
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class VerificationMailThrottle(AuthRateThrottle):
+    """Per account, at ``DJANGO_EMAIL_THROTTLE_RATE``: verification mails sent again on
+    request (the API's resend and the settings page's button)."""
+
+    def get_rate(self) -> str:
+        return settings.EMAIL_THROTTLE_RATE
+
+    def scope_for(self, view: APIView | None) -> str:
+        return "verification-mail"
+
+    def get_cache_key(self, request: Request | HttpRequest, view: APIView | None) -> str | None:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": user.pk}
+
+
+def _wait(throttles: list[SimpleRateThrottle], request: HttpRequest) -> int | None:
+    """Spend one request of each budget: None when all allow it, else the longest wait."""
+    waits = [throttle.wait() or 1 for throttle in throttles if not throttle.allow_request(request, None)]
+    return max(1, math.ceil(max(waits))) if waits else None
+
+
+def password_reset_wait(request: HttpRequest, email: str) -> int | None:
+    """For the password reset page: the API's two budgets (per address, per email)."""
+    return _wait([PasswordResetRateThrottle(), EmailRateThrottle(email)], request)
+
+
+def verification_mail_wait(request: HttpRequest) -> int | None:
+    """For the settings page's "send the link again": the API's resend budget."""
+    return _wait([VerificationMailThrottle()], request)
+
+
+def throttled_detail(wait: int) -> str:
+    return f"Too many requests. Try again in {wait} seconds."
 
 
 def login_budget_wait(request: HttpRequest) -> int | None:

@@ -1,4 +1,5 @@
-"""Sign-up, JWT tokens, the caller's profile, public profiles and follows."""
+"""Sign-up, JWT tokens, the caller's profile, password resets, address verification,
+public profiles and follows."""
 
 from django.contrib.auth import update_session_auth_hash
 from django.http import Http404
@@ -20,11 +21,25 @@ from accounts.serializers import (
     FollowStateSerializer,
     LogoutSerializer,
     PasswordChangeSerializer,
+    PasswordResetConfirmSerializer,
+    PasswordResetSerializer,
     PrivateProfileSerializer,
     PublicProfileSerializer,
     RegisterSerializer,
+    VerifyEmailSerializer,
 )
-from accounts.throttles import AuthRateThrottle, LoginLockedOut, LoginRateThrottle
+from accounts.throttles import (
+    AuthRateThrottle,
+    EmailRateThrottle,
+    LoginLockedOut,
+    LoginRateThrottle,
+    PasswordResetRateThrottle,
+    VerificationMailThrottle,
+)
+
+INVALID_RESET_LINK = (
+    "This password reset link is not valid: it was used already, has expired, or is incomplete."
+)
 
 TOKEN_PAIR = inline_serializer(
     "TokenPair", {"access": serializers.CharField(), "refresh": serializers.CharField()}
@@ -126,6 +141,103 @@ class PasswordChangeView(APIView):
             # Keep the browser's own session; every other session of the user ends. Only
             # for session callers: for a JWT caller this would create a session for nothing.
             update_session_auth_hash(request._request, user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(
+    tags=["auth"],
+    request=PasswordResetSerializer,
+    responses={204: OpenApiResponse(description="Whether or not an account has this address.")},
+)
+class PasswordResetView(APIView):
+    """Mail a link to ``/reset/{uid}/{token}/`` to the account with this email, if any.
+
+    The answer is the same 204, after the same work, for an address with no account, so
+    that it tells nobody who has an account. Throttled per client address and per email."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [PasswordResetRateThrottle, EmailRateThrottle]
+
+    def post(self, request: Request) -> Response:
+        serializer = PasswordResetSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.request_password_reset(email=serializer.validated_data["email"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(
+    tags=["auth"],
+    request=PasswordResetConfirmSerializer,
+    responses={204: OpenApiResponse(description="The password is changed; every refresh token is dead.")},
+)
+class PasswordResetConfirmView(APIView):
+    """Set a new password with the ``uid`` and ``token`` of a reset link. The link works
+    once and for ``DJANGO_PASSWORD_RESET_TIMEOUT`` seconds; a bad one is a 400 naming
+    ``token``, a password the validators refuse a 400 naming ``new_password``. Every
+    refresh token of the account is revoked."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [AuthRateThrottle]
+    throttle_scope = "password-reset-confirm"
+
+    def post(self, request: Request) -> Response:
+        serializer = PasswordResetConfirmSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.reset_password(**serializer.validated_data)
+        except services.InvalidResetLink as exc:
+            raise ValidationError({"token": [INVALID_RESET_LINK]}) from exc
+        except services.PasswordRejected as exc:
+            raise ValidationError({"new_password": exc.messages}) from exc
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(
+    tags=["auth"],
+    request=VerifyEmailSerializer,
+    responses={204: OpenApiResponse(description="The address is verified.")},
+)
+class VerifyEmailView(APIView):
+    """Verify an address with the ``key`` of the link mailed after sign-up or an email
+    change. A bad, expired or used key, or one for an address the account no longer has,
+    is a 400 naming ``key``. Needs no login: the key is the proof."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [AuthRateThrottle]
+    throttle_scope = "verify-email"
+
+    def post(self, request: Request) -> Response:
+        serializer = VerifyEmailSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.verify_email(key=serializer.validated_data["key"])
+        except services.InvalidVerificationKey as exc:
+            raise ValidationError({"key": [exc.reason]}) from exc
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(
+    tags=["auth"],
+    request=None,
+    responses={
+        204: OpenApiResponse(
+            description="Mailed again, unless the address is verified already or there is none."
+        )
+    },
+)
+class VerifyEmailResendView(APIView):
+    """Mail the caller's verification link again. Throttled per account and per client
+    address (``DJANGO_EMAIL_THROTTLE_RATE``)."""
+
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [AuthRateThrottle, VerificationMailThrottle]
+    throttle_scope = "verify-email-resend"
+
+    def post(self, request: Request) -> Response:
+        services.resend_verification(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -11,11 +11,14 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from accounts.services import EmailNotVerified
 from config.exceptions import api_exception_handler
 from posts.services import PostGone
 
 BLANK = "can't be blank"
 TAKEN = "has already been taken"
+# RealWorld clients show "<key> <message>": "email must be verified ...".
+UNVERIFIED = "must be verified to publish articles and comments: follow the link we emailed you"
 
 
 class Unprocessable(exceptions.ValidationError):
@@ -69,6 +72,8 @@ def conduit_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     """Our handler's statuses and headers (401 challenge, Retry-After, 503), RealWorld's body."""
     if isinstance(exc, PostGone):  # deleted after the view found it
         exc = not_found("article")
+    elif isinstance(exc, EmailNotVerified):
+        exc = exceptions.PermissionDenied({"email": [UNVERIFIED]})
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound({"resource": ["not found"]})
     elif isinstance(exc, DjangoPermissionDenied):

@@ -1,7 +1,9 @@
-"""DRF exception handling: DRF's shapes, plus a JSON 503 when the database is down."""
+"""DRF exception handling: DRF's shapes, plus a JSON 503 when the database is down, and
+the domain errors that mean the same on every endpoint."""
 
 from typing import Any
 
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -9,6 +11,10 @@ from config.middleware import DATABASE_RETRY_AFTER, DATABASE_UNAVAILABLE, databa
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    from accounts.services import EmailNotVerified  # not at import: settings load this module
+
+    if isinstance(exc, EmailNotVerified):  # raised by the post and comment services
+        exc = PermissionDenied(exc.detail)
     response = exception_handler(exc, context)
     if response is not None:
         if response.status_code == 401 and isinstance(response.data, dict) and "detail" in response.data:

@@ -25,7 +25,16 @@ ERROR_DESCRIPTIONS = {
     "415": "The body is not JSON.",
     "429": "Throttled; see the `Retry-After` header.",
 }
-THROTTLED_PATHS = ("/auth/register/", "/auth/token/", "/auth/token/refresh/", "/auth/password/")
+THROTTLED_PATHS = (
+    "/auth/register/",
+    "/auth/token/",
+    "/auth/token/refresh/",
+    "/auth/password/",
+    "/auth/password-reset/",
+    "/auth/password-reset/confirm/",
+    "/auth/verify-email/",
+    "/auth/verify-email/resend/",
+)
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 
 

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import User
+from accounts.services import require_verified_email
 from images.models import Image
 from images.services import NotYourImage
 from posts import caching, events, rendering
@@ -109,7 +110,9 @@ def create_post(
 ) -> Post:
     """Create a post by ``author`` with a unique slug made from its title. Whose image
     ``cover_image`` may be is the face's check (the API's: the caller's); one deleted
-    since is ``NotYourImage``."""
+    since is ``NotYourImage``; ``EmailNotVerified`` for a post that would be public."""
+    if fields.get("status") == Post.Status.PUBLISHED:
+        require_verified_email(user_id=author.pk)
     _lock_image(cover_image)
     post = Post(author=author, cover_image=cover_image, **fields)
     save_with_unique_slug(post)
@@ -130,7 +133,10 @@ def update_post(
 ) -> Post:
     """Apply ``fields`` (never the slug, author or counters) and, if given, the tags and
     the cover image (None: no cover; one deleted since is ``NotYourImage``). ``PostGone``
-    if the post was deleted meanwhile."""
+    if the post was deleted meanwhile; ``EmailNotVerified`` when the post would be public
+    and its author may not publish."""
+    if fields.get("status", post.status) == Post.Status.PUBLISHED:
+        require_verified_email(user_id=post.author_id)
     if not isinstance(cover_image, _Unchanged):
         _lock_image(cover_image)
         fields["cover_image"] = cover_image
@@ -268,6 +274,8 @@ def unlike_post(*, user: User, post: Post) -> int:
 
 @transaction.atomic
 def add_comment(*, post: Post, author: User, body: str) -> Comment:
+    """``EmailNotVerified`` when the author may not comment yet."""
+    require_verified_email(user_id=author.pk)
     _lock_post(post)
     comment = Comment.objects.create(post=post, author=author, body=body)
     Post.objects.filter(pk=post.pk).update(comment_count=F("comment_count") + 1)

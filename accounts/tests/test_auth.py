@@ -40,12 +40,16 @@ class TestRegister:
             "id",
             "username",
             "email",
+            "email_verified",
             "display_name",
             "bio",
             "avatar",
             "date_joined",
             "is_staff",
+            "notify_comments",
+            "notify_followed_posts",
         }
+        assert response.data["email_verified"] is False
         assert response.data["display_name"] == "Alice A."
         user = User.objects.get(username="alice")
         assert user.password.startswith("md5$") or user.password.startswith("argon2")

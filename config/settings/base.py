@@ -269,6 +269,30 @@ MEDIA_UPLOAD_RATE = env("DJANGO_MEDIA_UPLOAD_RATE", default="60/minute")
 # emails are built on it when set, else on the request's host.
 SITE_URL = env("DJANGO_SITE_URL", default="").rstrip("/")
 
+# --- Email (notifications/mail.py) -------------------------------------------------------
+
+# django-environ's URL form: consolemail:// (printed by the process that sends it: the web
+# process without a broker, else the worker), smtp://user:password@host:587 (smtp+tls://,
+# smtp+ssl://), filemail:///path. Mail is sent by the task worker through the outbox.
+_email = env.email_url("DJANGO_EMAIL_URL", default="consolemail://")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+vars().update({key: value for key, value in _email.items() if key.startswith("EMAIL_") and value is not None})
+# A mail server that does not answer must not hold a worker: the outbox retries later.
+EMAIL_TIMEOUT = int(_email.get("OPTIONS", {}).get("TIMEOUT", 10))
+DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="noreply@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Seconds a password reset link works (Django's token generator reads this).
+PASSWORD_RESET_TIMEOUT = env.int("DJANGO_PASSWORD_RESET_TIMEOUT", default=3600)
+# Unverified accounts may save drafts but not publish or comment (accounts.services).
+REQUIRE_VERIFIED_EMAIL = env.bool("DJANGO_REQUIRE_VERIFIED_EMAIL", default=False)
+# Mail sent on someone's request to one address or account: password resets per address,
+# verification mails per account (each also limited per client address).
+EMAIL_THROTTLE_RATE = env("DJANGO_EMAIL_THROTTLE_RATE", default="5/hour")
+# Links in mail are absolute. Mail is rendered with no request to take a host from (and
+# beat's notifications have no request at all), so without DJANGO_SITE_URL they point at
+# the development server; production.py falls back to the first allowed host instead.
+MAIL_SITE_URL = SITE_URL or "http://127.0.0.1:8000"
+
 # Background work (config/celery.py, outbox/). The broker defaults to REDIS_URL; with
 # neither, tasks run eagerly in the web process (zero set-up), and nothing retries them.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)

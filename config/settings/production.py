@@ -4,11 +4,13 @@ Required: DJANGO_SECRET_KEY (random: not short, not one written in the repositor
 DJANGO_ALLOWED_HOSTS (and DATABASE_URL for PostgreSQL).
 """
 
+from django.core.exceptions import ImproperlyConfigured
+
 from config.logging import logging_config
 from config.secret_key import require_unguessable_secret_keys
 
 from .base import *  # noqa: F403
-from .base import LOG_FORMAT, LOG_LEVEL, SIMPLE_JWT, STORAGES, env
+from .base import LOG_FORMAT, LOG_LEVEL, SIMPLE_JWT, SITE_URL, STORAGES, env
 
 DEBUG = False
 # No defaults: a missing variable raises ImproperlyConfigured at start-up.
@@ -19,6 +21,13 @@ SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 # with a guessable key anyone can forge a staff JWT.
 require_unguessable_secret_keys(SECRET_KEY, SECRET_KEY_FALLBACKS)
 SIMPLE_JWT = {**SIMPLE_JWT, "SIGNING_KEY": SECRET_KEY}
+# Links in mail: DJANGO_SITE_URL, else https on the first host named (not a wildcard), never
+# the development server that base.py falls back to.
+if not SITE_URL:
+    _hosts = [host.lstrip(".") for host in ALLOWED_HOSTS if host.lstrip(".") and "*" not in host]
+    if not _hosts:
+        raise ImproperlyConfigured("Set DJANGO_SITE_URL: links in mail must name the site's host.")
+    MAIL_SITE_URL = f"https://{_hosts[0]}"
 
 # Behind a TLS-terminating proxy that sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -24,7 +24,10 @@ POST_DETAIL = POST_ITEM | {"body", "body_html", "liked"}
 COMMENT = {"id", "post", "author", "body", "created_at", "updated_at"}
 TAG = {"name", "slug", "post_count"}
 CATEGORY = {"name", "slug", "description", "post_count"}
-PRIVATE_PROFILE = {"id", "username", "email", "display_name", "bio", "avatar", "date_joined", "is_staff"}
+PRIVATE_PROFILE = {
+    "id", "username", "email", "email_verified", "display_name", "bio", "avatar", "date_joined",
+    "is_staff", "notify_comments", "notify_followed_posts",
+}  # fmt: skip
 PUBLIC_PROFILE = {
     "username", "display_name", "bio", "avatar", "date_joined", "post_count", "follower_count",
     "following_count", "following",
