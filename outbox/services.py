@@ -10,6 +10,7 @@ the lease lapse and the message be claimed again, which is where a repeat can ha
 """
 
 import logging
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -44,19 +45,34 @@ def enqueue(*, topic: str, payload: dict[str, Any], delay: float = 0.0) -> Messa
     return message
 
 
+# After the broker failed to answer, this process leaves publishing to the sweep for a
+# while: a broker that drops packets costs a connection timeout, and no request should
+# pay it more than once in that while.
+BROKER_PAUSE_SECONDS = 5.0
+_broker_down_until = 0.0
+
+
 def publish(*, message_id: int, delay: float = 0.0) -> bool:
     """Ask the worker to carry the message out; False when the broker cannot be reached
     (the sweep publishes it later). Never raises: a caller's request must not fail or wait
     because the broker is down."""
+    global _broker_down_until
     from outbox.tasks import deliver
 
-    try:
-        if settings.CELERY_TASK_ALWAYS_EAGER:
-            # No broker (zero set-up): run it here and now; a failure waits for the sweep.
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        # No broker (zero set-up): run it here and now; a failure waits for the sweep.
+        try:
             deliver.apply(args=(message_id,))
-        else:
-            deliver.apply_async(args=(message_id,), countdown=delay or None, retry=False)
+        except Exception:
+            logger.exception("outbox: message %s failed in-process", message_id)
+            return False
+        return True
+    if time.monotonic() < _broker_down_until:
+        return False
+    try:
+        deliver.apply_async(args=(message_id,), countdown=delay or None, retry=False)
     except Exception:
+        _broker_down_until = time.monotonic() + BROKER_PAUSE_SECONDS
         logger.warning("outbox: could not publish message %s; the sweep will", message_id, exc_info=True)
         return False
     return True

@@ -185,7 +185,7 @@ class Stack:
             "DJANGO_OUTBOX_SWEEP_EVERY_SECONDS": "1",
             "DJANGO_OUTBOX_SWEEP_AFTER_SECONDS": "3",
             "DJANGO_OUTBOX_RETRY_FIRST_SECONDS": "1",
-            "DJANGO_ANNOUNCE_EVERY_SECONDS": "1",
+            "DJANGO_POSTS_ANNOUNCE_EVERY_SECONDS": "1",
             "GUNICORN_WORKERS": "2",
             "GUNICORN_THREADS": "4",
         }

@@ -307,6 +307,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A broker that is down must not hold up a request: publishing gives up at once (the
 # outbox's sweep sends it later), after a connection attempt of at most this long.
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+# ... and tries once: kombu would otherwise retry the connection for that whole timeout.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0}
 CELERY_TIMEZONE = "UTC"
 # Seconds an undelivered outbox message waits before the sweep sends it again (its task
 # was lost: a crash between commit and publish, or a broker that was down).
