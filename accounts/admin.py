@@ -1,7 +1,7 @@
 """Admin for users, their usernames and follows."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import QuerySet
@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from accounts import services
 from accounts.models import Follow, User, UsernameClaim
 from images.admin import THUMBNAIL_WIDTH, picture
+from images.services import NotYourImage
 
 
 class UsernameAvailableMixin(forms.ModelForm):
@@ -95,7 +96,17 @@ class UserAdmin(DjangoUserAdmin):
         return picture(user.avatar, width=THUMBNAIL_WIDTH, smallest=True)
 
     def save_model(self, request: HttpRequest, obj: User, form: forms.ModelForm, change: bool) -> None:
-        services.save_user(user=obj)
+        try:
+            services.save_user(user=obj)
+        except NotYourImage:
+            # Its owner deleted the chosen avatar while the form was being sent.
+            obj.avatar = None
+            services.save_user(user=obj)
+            self.message_user(
+                request,
+                "The avatar image was deleted meanwhile: the account was saved without one.",
+                messages.WARNING,
+            )
 
     def delete_model(self, request: HttpRequest, obj: User) -> None:
         services.delete_users(users=User.objects.filter(pk=obj.pk))

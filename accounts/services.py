@@ -134,11 +134,21 @@ def _conflict(user: User) -> AccountConflict | None:
     return None
 
 
+def _lock_avatar(image_id: int) -> None:
+    """Lock the avatar's row until the save commits, or raise ``NotYourImage`` if it is
+    gone. A deletion of the image then waits for the save, or happened already: it cleared
+    the avatars it saw, not this uncommitted one, and the deferred foreign key would fail
+    at commit (a 500) without this check."""
+    if not Image.objects.select_for_update(no_key=True).filter(pk=image_id).exists():
+        raise NotYourImage(image_id)
+
+
 def save_user(*, user: User, update_fields: Collection[str] | None = None) -> User:
     """Save ``user``, new or changed, with its username claimed for it in the same
     transaction; on a rename the previous name stays claimed by the user.
 
-    Raises ``UsernameTaken`` or ``EmailTaken`` when another account has them, even when it
+    Raises ``NotYourImage`` when its avatar was deleted since the face checked it, and
+    ``UsernameTaken`` or ``EmailTaken`` when another account has them, even when it
     won a race for them a moment ago: the unique constraints decide. A change of what
     posts show of their author (``SHOWN_ON_POSTS``) invalidates the cached post pages;
     nothing else about an account does (a login saves ``last_login``: no page changes).
@@ -146,6 +156,8 @@ def save_user(*, user: User, update_fields: Collection[str] | None = None) -> Us
     adding = user._state.adding
     try:
         with transaction.atomic():
+            if user.avatar_id is not None and (update_fields is None or "avatar" in update_fields):
+                _lock_avatar(user.avatar_id)
             if adding:
                 user.save()
                 _claim(user, user.username)
@@ -212,14 +224,6 @@ def update_account(*, user: User, password: str | None = None, **fields: Any) ->
     A new address (other than by letter case) is unverified: a verification mail goes to
     it when the change commits."""
     with transaction.atomic():
-        avatar = fields.get("avatar")
-        # Locked until the save commits: a deletion of the image waits for it, or it is gone
-        # already (its deletion cleared the avatars it saw, not this uncommitted one).
-        if (
-            avatar is not None
-            and not Image.objects.select_for_update(no_key=True).filter(pk=avatar.pk).exists()
-        ):
-            raise NotYourImage(avatar.pk)
         email_changed = "email" in fields and fields["email"].casefold() != user.email.casefold()
         if email_changed and "email_verified" not in fields:
             fields["email_verified"] = False

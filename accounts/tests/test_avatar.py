@@ -93,3 +93,25 @@ def test_an_avatar_deleted_after_the_check_is_refused_not_a_database_error(autho
         services.update_account(user=author, avatar=mine, bio="New")
     stored = User.objects.get(pk=author.pk)
     assert stored.avatar_id is None and stored.bio == bio
+
+
+def test_an_avatar_deleted_while_the_admin_form_was_sent_saves_the_user_without_it(
+    rf, staff_user, author, image_of
+):
+    """The admin's form checked the image a moment before; its owner deleted it since: the
+    account is saved without an avatar and staff are told, instead of a failure at commit."""
+    from django.contrib import admin
+    from django.contrib.messages.storage.fallback import FallbackStorage
+
+    image = image_of(author)
+    author.avatar_id, author.bio = image.pk, "Changed in the admin"
+    image_services.delete_image(image=image)
+    request = rf.post("/admin/")
+    request.user, request.session = staff_user, {}
+    request._messages = FallbackStorage(request)
+    admin.site._registry[User].save_model(request, author, form=None, change=True)
+    stored = User.objects.get(pk=author.pk)
+    assert (stored.bio, stored.avatar_id) == ("Changed in the admin", None)
+    assert [str(m) for m in request._messages] == [
+        "The avatar image was deleted meanwhile: the account was saved without one."
+    ]
