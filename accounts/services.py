@@ -134,12 +134,16 @@ def _conflict(user: User) -> AccountConflict | None:
     return None
 
 
-def _lock_avatar(image_id: int) -> None:
+def _lock_avatar(user: User) -> None:
     """Lock the avatar's row until the save commits, or raise ``NotYourImage`` if it is
     gone. A deletion of the image then waits for the save, or happened already: it cleared
     the avatars it saw, not this uncommitted one, and the deferred foreign key would fail
     at commit (a 500) without this check."""
-    if not Image.objects.select_for_update(no_key=True).filter(pk=image_id).exists():
+    chosen = User._meta.get_field("avatar").get_cached_value(user, None)
+    image_id = chosen.pk if chosen is not None else user.avatar_id
+    if chosen is not None and image_id is None:  # deleted through this very instance
+        raise NotYourImage(None)
+    if image_id is not None and not Image.objects.select_for_update(no_key=True).filter(pk=image_id).exists():
         raise NotYourImage(image_id)
 
 
@@ -156,8 +160,8 @@ def save_user(*, user: User, update_fields: Collection[str] | None = None) -> Us
     adding = user._state.adding
     try:
         with transaction.atomic():
-            if user.avatar_id is not None and (update_fields is None or "avatar" in update_fields):
-                _lock_avatar(user.avatar_id)
+            if update_fields is None or "avatar" in update_fields:
+                _lock_avatar(user)
             if adding:
                 user.save()
                 _claim(user, user.username)

@@ -5,13 +5,19 @@ its WebP renditions. Their names are random and never reused, which is what lets
 served with a year-long ``Cache-Control``.
 """
 
+import functools
+import re
 from typing import TypedDict
 
 from django.conf import settings
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage, storages
+from django.core.signals import setting_changed
 from django.db import models
+from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
+
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_./-]+")
 
 
 class Rendition(TypedDict):
@@ -31,10 +37,27 @@ class RenditionLink(TypedDict):
     content_type: str
 
 
+@functools.cache
+def _local_base_url() -> str | None:
+    """The file system storage's base URL, or None for another storage (object storage
+    builds its own URLs). A list shows a URL per rendition, four or five per cover, and
+    ``FileSystemStorage.url`` re-joins the base each time."""
+    storage = storages["default"]
+    return storage.base_url if type(storage) is FileSystemStorage else None
+
+
+@receiver(setting_changed)
+def _forget_base_url(*, setting: str, **kwargs: object) -> None:
+    if setting in {"STORAGES", "MEDIA_URL", "MEDIA_ROOT"}:
+        _local_base_url.cache_clear()
+
+
 def media_url(name: str, request: HttpRequest | None = None) -> str:
     """The URL of a stored file: the storage's own when it is absolute (object storage),
     else on ``SITE_URL`` when set, else on the request's host; relative with neither."""
-    url = default_storage.url(name)
+    base = _local_base_url()
+    # Our stored names are random hex under dated folders: nothing in them needs quoting.
+    url = base + name if base is not None and _PLAIN_NAME.fullmatch(name) else default_storage.url(name)
     if url.startswith(("http://", "https://", "//")):
         return url
     if settings.SITE_URL:
