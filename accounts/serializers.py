@@ -4,6 +4,7 @@ from typing import Any
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
@@ -15,7 +16,8 @@ from accounts.authentication import user_for_access_token
 from accounts.models import User
 from images import services as image_services
 from images.models import Image
-from images.serializers import ImageRefSerializer
+from images.serializers import ImageRefSerializer, ImageSerializer
+from posts.serializers import PostDetailSerializer
 
 USERNAME_TAKEN = "A user with that username already exists."
 EMAIL_TAKEN = "A user with that email already exists."
@@ -250,7 +252,13 @@ class RotatingRefreshSerializer(serializers.Serializer):
         old = _parse_refresh(attrs["refresh"])
         user = _active_user_for(old)
         _spend(old)
-        new = RefreshToken.for_user(user)
+        try:
+            with transaction.atomic():
+                # The new token's row references the account: not one deleted meanwhile.
+                services.hold_account(user_id=user.pk)
+                new = RefreshToken.for_user(user)
+        except services.AccountGone as exc:
+            raise InvalidToken("No active account found for the given token.") from exc
         return {"access": str(new.access_token), "refresh": str(new)}
 
 
@@ -274,3 +282,77 @@ class LogoutSerializer(serializers.Serializer):
 
     def save(self, **kwargs: Any) -> None:
         _spend(_parse_refresh(self.validated_data["refresh"]))
+
+
+class AccountDeleteSerializer(serializers.Serializer):
+    password = serializers.CharField(
+        write_only=True,
+        trim_whitespace=False,
+        max_length=128,
+        help_text="The account's current password, to confirm the deletion.",
+    )
+
+
+# --- The export (GET /api/v1/auth/me/export/) --------------------------------------------
+
+
+class ExportPostSerializer(PostDetailSerializer):
+    """A post as the API's detail shows it, without ``liked``."""
+
+    liked = None
+
+    class Meta(PostDetailSerializer.Meta):
+        fields = [name for name in PostDetailSerializer.Meta.fields if name != "liked"]
+        read_only_fields = fields
+
+    def to_representation(self, post: Any) -> dict[str, Any]:
+        data = self._list_item(post)
+        data.update(body=post.body, body_html=post.body_html)
+        return data
+
+
+class ExportCommentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    post = serializers.CharField(
+        source="post_slug",
+        allow_null=True,
+        help_text="The post's slug; null when you may no longer see the post (its author withdrew it).",
+    )
+    body = serializers.CharField()
+    hidden = serializers.BooleanField(
+        source="is_hidden", help_text="Hidden by a moderator: shown to nobody but staff."
+    )
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class ExportLikeSerializer(serializers.Serializer):
+    post = serializers.CharField(
+        source="post_slug",
+        allow_null=True,
+        help_text="The post's slug; null when you may no longer see the post (its author withdrew it).",
+    )
+    created_at = serializers.DateTimeField()
+
+
+class ExportPersonSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    display_name = serializers.CharField()
+    created_at = serializers.DateTimeField(help_text="Since when.")
+
+
+class ExportFollowsSerializer(serializers.Serializer):
+    following = ExportPersonSerializer(many=True, help_text="The accounts you follow.")
+    followers = ExportPersonSerializer(many=True, help_text="The accounts that follow you.")
+
+
+class AccountExportSerializer(serializers.Serializer):
+    """Everything the caller owns, each list oldest first."""
+
+    exported_at = serializers.DateTimeField()
+    profile = PrivateProfileSerializer(help_text="The private profile, notification choices included.")
+    posts = ExportPostSerializer(many=True, help_text="Every status, with the Markdown body and its HTML.")
+    comments = ExportCommentSerializer(many=True, help_text="Hidden ones too.")
+    likes = ExportLikeSerializer(many=True)
+    follows = ExportFollowsSerializer()
+    uploads = ImageSerializer(many=True, help_text="The media library: every image uploaded, with its URLs.")

@@ -1,8 +1,9 @@
 """Writes to accounts, whichever face receives them (/api/v1/, Conduit's /api/, the admin):
 sign-up and changes of an account, which claim its username in the same transaction; a
 new password, which revokes the refresh tokens issued before; follows; spending a refresh
-token. They raise domain errors (``AccountConflict``, ``CannotFollowSelf``,
-``RefreshTokenSpent``) that each face turns into its own error shape.
+token; deleting an account with everything it owns. They raise domain errors
+(``AccountConflict``, ``CannotFollowSelf``, ``RefreshTokenSpent``, ``WrongPassword``) that
+each face turns into its own error shape.
 
 A username an account has held stays that account's for as long as the account exists
 (``UsernameClaim``): a rename does not free the old name for anyone else, so links to the
@@ -26,7 +27,8 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
@@ -39,7 +41,8 @@ from accounts.models import Follow, User, UsernameClaim, UserQuerySet
 from images.models import Image
 from images.services import NotYourImage
 from notifications import mail
-from posts import caching
+from posts import caching, events
+from posts.models import Comment, Like, Post
 
 # What post lists and details show of their author: changing one invalidates them.
 SHOWN_ON_POSTS = ("username", "display_name")
@@ -77,6 +80,15 @@ class EmailNotVerified(Exception):
         "Verify your email address to publish and comment: follow the link we emailed you, "
         "or ask for a new one on your settings page. Drafts need no verified address."
     )
+
+
+class AccountGone(Exception):
+    """The account a write is for was deleted while the write was on its way: its
+    credentials are dead, and every face answers 401 (``config.exceptions``)."""
+
+
+class WrongPassword(Exception):
+    """The password that confirms an account's deletion is not the account's."""
 
 
 class InvalidResetLink(Exception):
@@ -151,9 +163,10 @@ def save_user(*, user: User, update_fields: Collection[str] | None = None) -> Us
     """Save ``user``, new or changed, with its username claimed for it in the same
     transaction; on a rename the previous name stays claimed by the user.
 
-    Raises ``NotYourImage`` when its avatar was deleted since the face checked it, and
-    ``UsernameTaken`` or ``EmailTaken`` when another account has them, even when it
-    won a race for them a moment ago: the unique constraints decide. A change of what
+    Raises ``NotYourImage`` when its avatar was deleted since the face checked it,
+    ``AccountGone`` when the account was, and ``UsernameTaken`` or ``EmailTaken`` when
+    another account has them, even when it won a race for them a moment ago: the unique
+    constraints decide. A change of what
     posts show of their author (``SHOWN_ON_POSTS``) invalidates the cached post pages;
     nothing else about an account does (a login saves ``last_login``: no page changes).
     """
@@ -166,6 +179,7 @@ def save_user(*, user: User, update_fields: Collection[str] | None = None) -> Us
                 user.save()
                 _claim(user, user.username)
             else:
+                hold_account(user_id=user.pk)
                 shown = User.objects.filter(pk=user.pk).values_list(*SHOWN_ON_POSTS).get()
                 previous = shown[0]
                 if previous.lower() != user.username.lower():
@@ -189,13 +203,101 @@ def save_user(*, user: User, update_fields: Collection[str] | None = None) -> Us
 
 
 def delete_users(*, users: UserQuerySet) -> int:
-    """Delete ``users`` with everything they wrote (their posts, comments, likes, follows);
-    the counters of posts they touched are recounted (``posts.signals``). Returns how many
-    accounts were deleted."""
+    """Delete ``users`` with everything they own: their posts (each told to webhooks as
+    ``post.deleted``, as deleting the post alone would), comments, likes, follows both
+    ways, uploads (the stored files go when the deletion commits: ``images.signals``) and
+    the names they held. Their refresh tokens are revoked, and the access tokens they
+    still hold answer 401 from the next request on (no such account). The counters of
+    other posts they liked or commented on are recounted (``posts.signals``). Every face
+    that deletes an account comes here: the account's own deletion, the admin. Returns
+    how many accounts were deleted.
+
+    Writes of these accounts may be under way at the same moment. Each locks the rows it
+    needs (a post, an image) and then holds its account (``hold_account``). So this locks
+    the rows it will change first (their posts, the posts they liked or commented on,
+    their images) and the accounts last, and waits for nothing once it holds them: a
+    write that held its account first has committed by then, and is deleted here with
+    the rest; one that comes after finds its account gone (``AccountGone``, a 401). When
+    such a write added a row meanwhile (a comment on another post), the accounts' locks
+    are let go (a savepoint) and the rows locked again, rather than waiting for that
+    row's lock while holding the account that its writer waits for: a deadlock."""
     with transaction.atomic():
-        deleted = users.delete()[1].get(User._meta.label, 0)
-        caching.bump(posts=True)
+        ids = list(users.order_by().values_list("pk", flat=True))
+        for _attempt in range(LOCK_ATTEMPTS):
+            if not ids:
+                return 0
+            rows = _rows_of(ids, lock=True)
+            try:
+                with transaction.atomic():
+                    locked = User.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+                    ids = list(locked.values_list("pk", flat=True))
+                    # No write of theirs can add to these now: each holds its account first.
+                    if _rows_of(ids, lock=False) <= rows or _attempt == LOCK_ATTEMPTS - 1:
+                        return _delete_locked_users(ids)
+                    raise _RowsAdded()
+            except _RowsAdded:
+                continue
+    return 0
+
+
+LOCK_ATTEMPTS = 5
+
+
+class _RowsAdded(Exception):
+    """A write of the accounts being deleted added a row before they were locked."""
+
+
+def _rows_of(ids: list[int], *, lock: bool) -> set[tuple[str, int]]:
+    """The rows deleting the accounts ``ids`` changes besides their own: their posts and
+    the posts they liked or commented on (counters), and their images."""
+    touched = Q(pk__in=Like.objects.filter(user_id__in=ids).values("post_id")) | Q(
+        pk__in=Comment.objects.filter(author_id__in=ids).values("post_id")
+    )
+    posts = Post.objects.filter(Q(author_id__in=ids) | touched).order_by("pk")
+    images = Image.objects.filter(owner_id__in=ids).order_by("pk")
+    if lock:
+        posts, images = posts.select_for_update(), images.select_for_update()
+    return {("post", pk) for pk in posts.values_list("pk", flat=True)} | {
+        ("image", pk) for pk in images.values_list("pk", flat=True)
+    }
+
+
+def _delete_locked_users(ids: list[int]) -> int:
+    if not ids:
+        return 0
+    events.posts_deleted(posts=Post.objects.filter(author_id__in=ids))
+    _revoke_refresh_tokens(user_ids=ids)
+    deleted = User.objects.filter(pk__in=ids).delete()[1].get(User._meta.label, 0)
+    caching.bump(posts=True)
     return deleted
+
+
+def hold_account(*, user_id: int) -> None:
+    """Keep the account from being deleted until the current transaction ends, or raise
+    ``AccountGone`` if it was deleted meanwhile. For writes that reference an account
+    (a post, a comment, a like, an upload, a new refresh token, a change of the account):
+    called after the write's own row locks, as ``delete_users`` takes them in that order.
+
+    PostgreSQL's ``FOR KEY SHARE``: it holds up a deletion only, not other writes of the
+    account. SQLite runs one write at a time: there, whether the row exists."""
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(User._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM {table} WHERE id = %s FOR KEY SHARE", [user_id])  # noqa: S608
+            held = cursor.fetchone() is not None
+    else:
+        held = User.objects.filter(pk=user_id).exists()
+    if not held:
+        raise AccountGone()
+
+
+def delete_account(*, user: User, password: str) -> None:
+    """The owner deletes their own account (``delete_users``), confirming it with its
+    password; ``WrongPassword`` otherwise, and nothing is deleted. An account without a
+    usable password (an imported author) sets one through a password reset first."""
+    if not password or not user.check_password(password):
+        raise WrongPassword()
+    delete_users(users=User.objects.filter(pk=user.pk))
 
 
 def register(*, username: str, email: str, password: str, **fields: Any) -> User:
@@ -213,8 +315,12 @@ def register(*, username: str, email: str, password: str, **fields: Any) -> User
 
 def revoke_refresh_tokens(*, user: User) -> int:
     """Blacklist every outstanding refresh token of ``user``; returns how many."""
-    pending = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
-    rows = [BlacklistedToken(token=token) for token in pending]
+    return _revoke_refresh_tokens(user_ids=[user.pk])
+
+
+def _revoke_refresh_tokens(*, user_ids: Collection[int]) -> int:
+    pending = OutstandingToken.objects.filter(user_id__in=user_ids, blacklistedtoken__isnull=True)
+    rows = [BlacklistedToken(token=token) for token in pending.only("pk")]
     BlacklistedToken.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("auth/token/verify/", views.TokenVerifyView.as_view(), name="auth-token-verify"),
     path("auth/logout/", views.LogoutView.as_view(), name="auth-logout"),
     path("auth/me/", views.MeView.as_view(), name="auth-me"),
+    path("auth/me/export/", views.ExportView.as_view(), name="auth-me-export"),
     path("auth/password/", views.PasswordChangeView.as_view(), name="auth-password"),
     path("auth/password-reset/", views.PasswordResetView.as_view(), name="auth-password-reset"),
     path(

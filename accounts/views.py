@@ -1,16 +1,19 @@
-"""Sign-up, JWT tokens, the caller's profile, password resets, address verification,
-public profiles and follows."""
+"""Sign-up, JWT tokens, the caller's profile, its export and deletion, password resets,
+address verification, public profiles and follows."""
 
-from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import logout, update_session_auth_hash
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import AuthenticationFailed, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt import views as jwt_views
 
@@ -18,6 +21,8 @@ from accounts import selectors, services
 from accounts.models import Follow, User
 from accounts.serializers import (
     AccessTokenVerifySerializer,
+    AccountDeleteSerializer,
+    AccountExportSerializer,
     FollowStateSerializer,
     LogoutSerializer,
     PasswordChangeSerializer,
@@ -36,6 +41,7 @@ from accounts.throttles import (
     PasswordResetRateThrottle,
     VerificationMailThrottle,
 )
+from config.renderers import ORJSONRenderer
 
 INVALID_RESET_LINK = (
     "This password reset link is not valid: it was used already, has expired, or is incomplete."
@@ -112,17 +118,121 @@ class LogoutView(APIView):
         return Response(status=status.HTTP_205_RESET_CONTENT)
 
 
+INCORRECT_PASSWORD = "The password is not correct."  # noqa: S105 (a message, not a password)
+
+
+class BodyOnDeleteSchema(AutoSchema):
+    """drf-spectacular documents no request body for DELETE; the account's deletion
+    takes one (``{password}``), as the contract says."""
+
+    def _get_request_body(self, direction: str = "request"):
+        if self.method != "DELETE":
+            return super()._get_request_body(direction)
+        # The body as POST's would be documented, with the serializer given for DELETE
+        # (read while the method still says so: the overrides are per method).
+        serializer = self.get_request_serializer()
+        self.method, self.get_request_serializer = "POST", lambda: serializer
+        try:
+            return super()._get_request_body(direction)
+        finally:
+            self.method = "DELETE"
+            del self.get_request_serializer
+
+
 @extend_schema(tags=["auth"])
-class MeView(generics.RetrieveUpdateAPIView):
+@extend_schema(
+    methods=["DELETE"],
+    request=AccountDeleteSerializer,
+    responses={
+        204: OpenApiResponse(description="The account and everything it owned are gone."),
+        400: OpenApiResponse(description='The password is missing or wrong: `{"password": [...]}`.'),
+        413: OpenApiResponse(description="Request body over the 2.5 MB limit."),
+        415: OpenApiResponse(description="The body is not JSON."),
+        429: OpenApiResponse(description="Throttled; see the `Retry-After` header."),
+    },
+    description=(
+        "Delete the caller's account, confirmed by its password: its posts (each sent to "
+        "webhooks as `post.deleted`), comments, likes, follows both ways and uploads (with "
+        "their files) go with it. Its tokens are dead at once: the access token answers 401 "
+        "on the next request and the refresh token 401 on refresh. A missing or wrong "
+        "password is a 400 naming `password` (DRF's answer to an invalid field, as for "
+        "`old_password` of a password change), and deletes nothing. Throttled per client "
+        "address (`DJANGO_AUTH_THROTTLE_RATE`). Not undoable."
+    ),
+)
+class MeView(generics.RetrieveUpdateDestroyAPIView):
     """The caller's private profile. ``id``, ``username``, ``is_staff`` and ``date_joined``
     are read-only; other unknown fields are ignored."""
 
     serializer_class = PrivateProfileSerializer
     permission_classes = [IsAuthenticated]
-    http_method_names = ["get", "patch", "head", "options"]
+    http_method_names = ["get", "patch", "delete", "head", "options"]
+    throttle_scope = "delete-account"
+    schema = BodyOnDeleteSchema()
 
     def get_object(self) -> User:
         return self.request.user
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        # Only the deletion: it checks a password, which a stolen access token must not
+        # let anyone guess at leisure.
+        if self.request.method == "DELETE":
+            return [AuthRateThrottle()]
+        return super().get_throttles()
+
+    def destroy(self, request: Request, *args, **kwargs) -> Response:
+        serializer = AccountDeleteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.delete_account(user=request.user, password=serializer.validated_data["password"])
+        except services.WrongPassword as exc:
+            raise ValidationError({"password": [INCORRECT_PASSWORD]}) from exc
+        if isinstance(request.successful_authenticator, SessionAuthentication):
+            logout(request._request)  # the browser's session ends with the account
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(
+    tags=["auth"],
+    responses={
+        200: OpenApiResponse(
+            AccountExportSerializer, description="Everything the caller owns, as a JSON download."
+        )
+    },
+    parameters=[
+        OpenApiParameter(
+            "Content-Disposition",
+            OpenApiTypes.STR,
+            OpenApiParameter.HEADER,
+            response=[200],
+            description='`attachment; filename="blog-export-{username}-{YYYY-MM-DD}.json"`',
+        )
+    ],
+)
+class ExportView(APIView):
+    """Everything the caller owns, as one JSON document to keep or to take elsewhere: the
+    private profile (with the notification choices), posts of every status with their
+    Markdown and HTML bodies, comments (hidden ones too), likes, whom the caller follows
+    and who follows them, and every upload with its URLs. Each list is oldest first. A
+    comment's or like's `post` is null when the caller may no longer see that post.
+
+    Not paginated: one person's data is bounded by what one person writes, and one
+    document is what moving out needs. Read in a fixed number of queries, however much
+    there is. `Cache-Control: private, no-store`."""
+
+    permission_classes = [IsAuthenticated]
+    # JSON only: the browsable API's page would be the download otherwise.
+    renderer_classes = [ORJSONRenderer]
+
+    def get(self, request: Request) -> Response:
+        export = selectors.account_export(user=request.user)
+        data = AccountExportSerializer(export, context={"request": request}).data
+        name = f"blog-export-{export.profile.username}-{export.exported_at.date().isoformat()}.json"
+        response = Response(data)
+        # Usernames are ASCII letters, digits and @.+-_: nothing to quote or encode.
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        response["Cache-Control"] = "private, no-store"
+        return response
 
 
 @extend_schema(tags=["auth"], request=PasswordChangeSerializer, responses={204: None})

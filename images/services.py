@@ -76,7 +76,10 @@ def upload_image(*, owner: "User", file: IO[bytes], alt: str = "") -> Image:
         original_name, renditions = store(processed, written=written)
         with transaction.atomic():
             # Two uploads of one owner at once must not both fit in the last free bytes.
-            list(get_user_model().objects.select_for_update().filter(pk=owner.pk).values_list("pk"))
+            if not get_user_model().objects.select_for_update().filter(pk=owner.pk).exists():
+                from accounts.services import AccountGone  # accounts depends on images
+
+                raise AccountGone()  # deleted while the file was processed
             if used_bytes(owner) + len(processed.original.data) > settings.MEDIA_QUOTA_BYTES:
                 raise ImageRejected(quota_message())
             return Image.objects.create(

@@ -11,7 +11,8 @@ clears the mark the same way, emitting ``post.unpublished`` once, and a post pub
 again is announced again. ``announced_at`` is written only here (``Post.save`` leaves it
 alone), so a save from an instance read before an announcement cannot undo it.
 
-Bulk paths (``seed_blog``, ``recount``, comment moderation) emit nothing.
+Bulk paths (``seed_blog``, ``recount``, comment moderation) emit nothing; deleting an
+account tells of each of its posts (``posts_deleted``).
 """
 
 import logging
@@ -163,6 +164,21 @@ def withdraw_each(*, ids: Iterable[int]) -> int:
 def post_deleted(*, post: Post) -> None:
     """``post.deleted``, with the post as it was; call it before deleting."""
     webhooks.emit(event="post.deleted", data=lambda: post_data(post))
+
+
+def posts_deleted(*, posts: Any) -> int:
+    """``post.deleted`` for each of ``posts`` (a queryset), as it was: their author's
+    account is being deleted, and receivers that copied them must learn they are gone
+    as they would of one deleted alone. Call it before deleting; nothing is read when
+    no webhook listens. Returns how many posts were told of."""
+    if not webhooks.is_subscribed("post.deleted"):
+        return 0
+    gone = posts.select_related("author", "category", "cover_image").prefetch_related("tags")
+    told = 0
+    for post in gone.defer("search_vector").order_by("pk").iterator(chunk_size=500):
+        post_deleted(post=post)
+        told += 1
+    return told
 
 
 def comment_added(*, comment: Comment) -> None:

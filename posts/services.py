@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import User
-from accounts.services import require_verified_email
+from accounts.services import hold_account, require_verified_email
 from images.models import Image
 from images.services import NotYourImage
 from posts import caching, events, rendering
@@ -114,6 +114,7 @@ def create_post(
     if fields.get("status") == Post.Status.PUBLISHED:
         require_verified_email(user_id=author.pk)
     _lock_image(cover_image)
+    hold_account(user_id=author.pk)  # ``AccountGone`` if the author's account was just deleted
     post = Post(author=author, cover_image=cover_image, **fields)
     save_with_unique_slug(post)
     if tags is not None:
@@ -252,6 +253,7 @@ def like_post(*, user: User, post: Post) -> int:
     try:
         with transaction.atomic():
             _lock_post(post)
+            hold_account(user_id=user.pk)  # ``AccountGone`` if the account was just deleted
             _, created = Like.objects.get_or_create(user=user, post=post)
             if created:
                 Post.objects.filter(pk=post.pk).update(like_count=F("like_count") + 1)
@@ -277,6 +279,7 @@ def add_comment(*, post: Post, author: User, body: str) -> Comment:
     """``EmailNotVerified`` when the author may not comment yet."""
     require_verified_email(user_id=author.pk)
     _lock_post(post)
+    hold_account(user_id=author.pk)  # ``AccountGone`` if the author's account was just deleted
     comment = Comment.objects.create(post=post, author=author, body=body)
     Post.objects.filter(pk=post.pk).update(comment_count=F("comment_count") + 1)
     events.comment_added(comment=comment)

@@ -1,4 +1,5 @@
-"""Account pages: settings, password reset, address verification and unsubscribing.
+"""Account pages: settings (with the export and the deletion of the account), password
+reset, address verification and unsubscribing.
 
 Plain Django forms that work without JavaScript, posting to the page itself; the writes
 are ``accounts.services``' and ``notifications.services``', and each form spends the same
@@ -11,7 +12,7 @@ from types import SimpleNamespace
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import render
@@ -21,7 +22,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from accounts import services
+from accounts import selectors, services
 from accounts.serializers import EMAIL_TAKEN
 from accounts.throttles import (
     AuthRateThrottle,
@@ -29,9 +30,10 @@ from accounts.throttles import (
     throttled_detail,
     verification_mail_wait,
 )
-from accounts.views import INVALID_RESET_LINK
+from accounts.views import INCORRECT_PASSWORD, INVALID_RESET_LINK
 from notifications import services as notifications
 from web.forms import (
+    DeleteAccountForm,
     NewPasswordForm,
     NotificationsForm,
     PasswordChangeForm,
@@ -146,6 +148,38 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             return HttpResponseBadRequest("Unknown action.")
         status = 400
     return render(request, "web/settings.html", {"forms": forms, **context}, status=status)
+
+
+@sensitive_post_parameters("password")
+@never_cache
+@login_required(login_url=LOGIN_URL)
+@csrf_protect
+@require_http_methods(["GET", "POST"])
+def delete_account(request: HttpRequest) -> HttpResponse:
+    """GET says what goes with the account and asks for its password; the POST deletes it
+    (``accounts.services.delete_account``, as ``DELETE /api/v1/auth/me/``, spending the
+    same budget), logs out and says goodbye."""
+    user = request.user
+    form = DeleteAccountForm(request.POST if request.method == "POST" else None)
+    context: dict = {"form": form, "owned": selectors.owned_counts(user=user)}
+    if request.method == "POST":
+        wait = budget_wait(request, "delete-account")
+        if wait is not None:
+            context["refusal"] = throttled_detail(wait)
+            return _throttled(render(request, "web/delete_account.html", context), wait)
+        if form.is_valid():
+            try:
+                services.delete_account(user=user, password=form.cleaned_data["password"])
+            except services.WrongPassword:
+                form.add_error("password", INCORRECT_PASSWORD)
+            else:
+                username = user.username
+                logout(request)
+                # A page, not a redirect with a message: the home page shows no messages,
+                # and sending this again finds no session (the login page).
+                return render(request, "web/account_deleted.html", {"username": username})
+        return render(request, "web/delete_account.html", context, status=400)
+    return render(request, "web/delete_account.html", context)
 
 
 # --- Password reset -----------------------------------------------------------------------

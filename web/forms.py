@@ -94,3 +94,9 @@ class ProfileForm(PageForm):
 class NotificationsForm(PageForm):
     notify_comments = forms.BooleanField(required=False, label="Someone comments on one of my posts")
     notify_followed_posts = forms.BooleanField(required=False, label="An author I follow publishes a post")
+
+
+class DeleteAccountForm(PageForm):
+    """The password, which confirms a deletion; ``accounts.services.delete_account`` checks it."""
+
+    password = _password("Your password", "current-password")

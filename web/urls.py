@@ -16,6 +16,7 @@ urlpatterns = [
     path("write/<str:slug>/", views.write, name="write-edit"),
     path("me/", views.me, name="me"),
     path("settings/", account_views.settings_page, name="settings"),
+    path("settings/delete/", account_views.delete_account, name="delete-account"),
     path("password-reset/", account_views.password_reset, name="password-reset"),
     path("reset/<str:uid>/<str:token>/", account_views.password_reset_confirm, name="password-reset-confirm"),
     path("verify-email/<str:key>/", account_views.verify_email, name="verify-email"),

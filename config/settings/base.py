@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from corsheaders.defaults import default_headers as cors_default_headers
 from csp.constants import NONE, SELF
 
 from config.logging import logging_config
@@ -60,6 +61,7 @@ THIRD_PARTY_APPS = [
     "drf_spectacular_sidecar",
     "csp",
     "axes",
+    "corsheaders",
 ]
 LOCAL_APPS = [
     "accounts",
@@ -76,6 +78,10 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 MIDDLEWARE = [
     # First, so that every response (413s and JSON errors included) carries the request id.
     "config.request_id.RequestIdMiddleware",
+    # As high as possible (django-cors-headers' advice): it answers preflights itself, and
+    # the responses of every middleware below (413, 400 for a NUL, JSON errors) get the
+    # CORS headers too, so a page on another origin can read why it was refused.
+    "corsheaders.middleware.CorsMiddleware",
     "config.middleware.RequestBodyLimitMiddleware",
     "config.middleware.NullByteMiddleware",
     "config.middleware.ApiExceptionMiddleware",
@@ -252,6 +258,25 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+
+# --- Other origins (CORS) ----------------------------------------------------------------
+
+# Pages on these origins (scheme://host[:port], comma-separated) may call /api/ from a
+# browser, with a bearer token; none by default. Never with cookies: the session is for
+# this site's own pages, and a credentialed CORS request would let any page on an allowed
+# origin act as whoever is logged in here (docs/security.md, "Other origins").
+CORS_ALLOWED_ORIGINS = [
+    origin.rstrip("/") for origin in env.list("DJANGO_CORS_ALLOWED_ORIGINS", default=[]) if origin
+]
+CORS_URLS_REGEX = r"^/api/"
+CORS_ALLOW_CREDENTIALS = False
+# The defaults (Authorization and Content-Type among them), and If-None-Match for a
+# script that revalidates by hand.
+CORS_ALLOW_HEADERS = (*cors_default_headers, "if-none-match")
+# Readable by the calling script besides the always-safe ones: how long to wait after a
+# 429, the request id to quote in a report, the export's file name, the ETag.
+CORS_EXPOSE_HEADERS = ["Retry-After", "X-Request-ID", "Content-Disposition", "ETag"]
+CORS_PREFLIGHT_MAX_AGE = 86400
 
 # --- Media: uploaded images (images/) --------------------------------------------------
 

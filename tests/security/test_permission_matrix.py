@@ -72,7 +72,9 @@ MATRIX = [
     # The caller's own things.
     ("/api/v1/auth/me/", "get", None, (401, 200, 200, 200)),
     ("/api/v1/auth/me/", "patch", {"bio": "Mine"}, (401, 200, 200, 200)),
-    ("/api/v1/auth/me/", "delete", None, (401, 405, 405, 405)),
+    # Deleting one's account needs its password: a wrong one deletes nothing.
+    ("/api/v1/auth/me/", "delete", {"password": "wrong"}, (401, 400, 400, 400)),
+    ("/api/v1/auth/me/export/", "get", None, (401, 200, 200, 200)),
     ("/api/v1/auth/me/posts/", "get", None, (401, 200, 200, 200)),
     ("/api/v1/feed/", "get", None, (401, 200, 200, 200)),
     ("/api/v1/auth/password/", "post", {"old_password": "wrong", "new_password": "x"}, (401, 400, 400, 400)),
