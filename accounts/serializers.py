@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
+from rest_framework_simplejwt import serializers as jwt_serializers
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -14,6 +15,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts import services
 from accounts.authentication import user_for_access_token
 from accounts.models import User
+from config import fields as api_fields
 from images import services as image_services
 from images.models import Image
 from images.serializers import ImageRefSerializer, ImageSerializer
@@ -36,12 +38,10 @@ class OwnImageField(serializers.Field):
     }
 
     def to_internal_value(self, data: Any) -> Image:
-        if isinstance(data, bool) or not isinstance(data, int | str):
+        # An integer, as the schema says: not a string of digits, not a boolean.
+        if isinstance(data, bool) or not isinstance(data, int):
             self.fail("invalid")
-        try:
-            pk = int(data)
-        except ValueError:
-            self.fail("invalid")
+        pk = data
         if not 1 <= pk <= IMAGE_ID_MAX:
             self.fail("not_yours")
         try:
@@ -60,14 +60,20 @@ class OwnImageFieldSchema(OpenApiSerializerFieldExtension):
 
     def map_serializer_field(self, auto_schema, direction):
         if direction == "request":
-            return {"type": "integer", "description": "The id of one of your images, or null."}
+            return {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": IMAGE_ID_MAX,
+                "format": "int64",
+                "description": "The id of one of your images, or null.",
+            }
         return auto_schema.resolve_serializer(ImageRefSerializer, direction).ref
 
 
-class PrivateProfileSerializer(serializers.ModelSerializer):
+class PrivateProfileSerializer(api_fields.ModelSerializer):
     """The caller's own profile. Identity and role fields are read-only."""
 
-    email = serializers.EmailField(max_length=254)
+    email = api_fields.EmailField(max_length=254)
     avatar = OwnImageField(
         required=False, allow_null=True, help_text="Write the id of one of your images, or null for none."
     )
@@ -109,12 +115,12 @@ class PrivateProfileSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError({"avatar": [NOT_YOUR_IMAGE]}) from exc
 
 
-class RegisterSerializer(serializers.ModelSerializer):
+class RegisterSerializer(api_fields.ModelSerializer):
     """Sign-up: ``{username, email, password, display_name?}``; answers the private profile."""
 
-    email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=128)
-    display_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    email = api_fields.EmailField(max_length=254)
+    password = api_fields.CharField(write_only=True, trim_whitespace=False, max_length=128)
+    display_name = api_fields.CharField(max_length=100, required=False, allow_blank=True)
 
     class Meta:
         model = User
@@ -181,8 +187,8 @@ class FollowStateSerializer(serializers.Serializer):
 
 
 class PasswordChangeSerializer(serializers.Serializer):
-    old_password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=128)
-    new_password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=128)
+    old_password = api_fields.CharField(write_only=True, trim_whitespace=False, max_length=128)
+    new_password = api_fields.CharField(write_only=True, trim_whitespace=False, max_length=128)
 
     def validate_old_password(self, value: str) -> str:
         if not self.context["request"].user.check_password(value):
@@ -198,19 +204,33 @@ class PasswordChangeSerializer(serializers.Serializer):
 
 
 class PasswordResetSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = api_fields.EmailField(max_length=254)
 
 
 class PasswordResetConfirmSerializer(serializers.Serializer):
-    uid = serializers.CharField(
+    uid = api_fields.CharField(
         max_length=services.UID_MAX_LENGTH, help_text="From the link `/reset/{uid}/{token}/`."
     )
-    token = serializers.CharField(max_length=100, help_text="From the link `/reset/{uid}/{token}/`.")
-    new_password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=128)
+    token = api_fields.CharField(max_length=100, help_text="From the link `/reset/{uid}/{token}/`.")
+    new_password = api_fields.CharField(write_only=True, trim_whitespace=False, max_length=128)
 
 
 class VerifyEmailSerializer(serializers.Serializer):
-    key = serializers.CharField(max_length=500, help_text="From the link `/verify-email/{key}/`.")
+    key = api_fields.CharField(max_length=500, help_text="From the link `/verify-email/{key}/`.")
+
+
+class TokenObtainPairSerializer(jwt_serializers.TokenObtainPairSerializer):
+    """A username (any case) and its password, exactly as it was set."""
+
+    # simplejwt's, with the API's strings (JSON strings only, no NUL) and the password
+    # untrimmed: simplejwt trimmed it, so a password that sign-up kept with a leading or
+    # trailing space could never log in here.
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields[self.username_field] = api_fields.CharField(write_only=True)
+        self.fields["password"] = api_fields.CharField(
+            write_only=True, trim_whitespace=False, style={"input_type": "password"}
+        )
 
 
 def _spend(token: RefreshToken) -> None:
@@ -245,7 +265,7 @@ class RotatingRefreshSerializer(serializers.Serializer):
     ``accounts.services.spend_refresh_token``) and answers 401, not 500, for a deleted user.
     """
 
-    refresh = serializers.CharField()
+    refresh = api_fields.CharField()
     access = serializers.CharField(read_only=True)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
@@ -270,7 +290,7 @@ class AccessTokenVerifySerializer(serializers.Serializer):
     refresh token.
     """
 
-    token = serializers.CharField(write_only=True)
+    token = api_fields.CharField(write_only=True)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         user_for_access_token(attrs["token"])
@@ -278,7 +298,7 @@ class AccessTokenVerifySerializer(serializers.Serializer):
 
 
 class LogoutSerializer(serializers.Serializer):
-    refresh = serializers.CharField()
+    refresh = api_fields.CharField()
 
     def save(self, **kwargs: Any) -> None:
         _spend(_parse_refresh(self.validated_data["refresh"]))

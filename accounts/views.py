@@ -31,6 +31,7 @@ from accounts.serializers import (
     PrivateProfileSerializer,
     PublicProfileSerializer,
     RegisterSerializer,
+    TokenObtainPairSerializer,
     VerifyEmailSerializer,
 )
 from accounts.throttles import (
@@ -67,6 +68,7 @@ class RegisterView(generics.CreateAPIView):
 class TokenObtainView(jwt_views.TokenObtainPairView):
     """Exchange a username (any case) and password for an access and a refresh token."""
 
+    serializer_class = TokenObtainPairSerializer
     throttle_classes = [LoginRateThrottle]
 
     def post(self, request: Request, *args, **kwargs) -> Response:

@@ -1,6 +1,9 @@
-"""OpenAPI post-processing: document the error responses every client must handle."""
+"""OpenAPI post-processing: the error responses every client must handle, and what the
+URL's and bodies' strings may hold."""
 
 from typing import Any
+
+from config.fields import NO_NUL
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -68,4 +71,56 @@ def add_error_responses(result: dict[str, Any], generator, request, public) -> d
                 # A view may describe an error of its own (the upload's 413): same body.
                 if code in ERROR_DESCRIPTIONS and "content" not in response:
                     response["content"] = _error(code)["content"]
+    return result
+
+
+def _refuse_nul(schema: dict[str, Any]) -> None:
+    """Make a URL parameter's string schema refuse NUL, as ``NullByteMiddleware`` does."""
+    if schema.get("type") != "string" or "enum" in schema or "format" in schema:
+        return
+    pattern = schema.get("pattern")
+    if pattern is None:
+        schema["pattern"] = NO_NUL
+    elif pattern.startswith("^[^") and "\\u0000" not in pattern:
+        # A path converter's class of characters, such as ^[^/]+$: NUL joins it.
+        schema["pattern"] = "^[^\\u0000" + pattern[3:]
+
+
+def _collapse_blank_alternative(schema: dict[str, Any]) -> None:
+    """drf-spectacular offers ``{"maxLength": 0}`` beside a pattern when blank is allowed;
+    ``NO_NUL`` admits the empty string already, so the plain string is the whole truth."""
+    choices = schema.get("oneOf")
+    if not (isinstance(choices, list) and len(choices) == 2):
+        return
+    inner, blank = choices
+    if blank == {"type": "string", "maxLength": 0} and inner.get("pattern") == NO_NUL:
+        del schema["oneOf"]
+        schema.update(inner)
+
+
+def describe_strings(result: dict[str, Any], generator, request, public) -> dict[str, Any]:
+    """No string the API takes may hold NUL: PostgreSQL cannot store or compare it, and the
+    API refuses it with a 400 (``config.middleware.NullByteMiddleware`` in URLs, every
+    serializer field in bodies). Request bodies say so through ``config.fields``; URL
+    parameters, which django-filter and the routers describe, are given the pattern here."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") in {"path", "query"}:
+                    _refuse_nul(parameter.get("schema", {}))
+    for component in result.get("components", {}).get("schemas", {}).values():
+        for prop in component.get("properties", {}).values():
+            _collapse_blank_alternative(prop)
+    return result
+
+
+def mark_anonymous_operations(result: dict[str, Any], generator, request, public) -> dict[str, Any]:
+    """Operations that authenticate nobody (sign-up, log-in, resets) need no credentials:
+    ``security: []``. drf-spectacular writes one empty requirement (``[{}]``), which means
+    the same, but generated clients (openapi-python-client) take any requirement for "a
+    token is needed" and would demand one for signing up."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if operation.get("security") == [{}]:
+                operation["security"] = []
     return result

@@ -5,6 +5,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config import fields as api_fields
 from images.models import Image
 
 
@@ -14,7 +15,7 @@ class RenditionSerializer(serializers.Serializer):
     content_type = serializers.CharField()
 
 
-class ImageRefSerializer(serializers.ModelSerializer):
+class ImageRefSerializer(api_fields.ModelSerializer):
     """An image where something shows it: a post's cover, a user's avatar."""
 
     url = serializers.SerializerMethodField(help_text="Absolute URL of the re-encoded original.")
@@ -76,4 +77,4 @@ class ImageUploadSerializer(serializers.Serializer):
             "40 megapixels."
         )
     )
-    alt = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    alt = api_fields.CharField(max_length=300, required=False, allow_blank=True, default="")

@@ -11,7 +11,7 @@ from django.core.files.storage import FileSystemStorage, default_storage
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest
 from django.views.decorators.http import require_safe
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiRequest, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, parsers, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
@@ -36,6 +36,9 @@ UPLOAD_DESCRIPTION = (
 )
 
 
+ACCEPTED_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="My images",
@@ -44,7 +47,13 @@ UPLOAD_DESCRIPTION = (
     create=extend_schema(
         summary="Upload an image",
         description=UPLOAD_DESCRIPTION,
-        request={"multipart/form-data": ImageUploadSerializer},
+        request={
+            "multipart/form-data": OpenApiRequest(
+                ImageUploadSerializer,
+                # What the file part must be; its declared type is not trusted (the bytes decide).
+                encoding={"file": {"contentType": ", ".join(ACCEPTED_TYPES)}},
+            )
+        },
         responses={
             201: ImageSerializer,
             413: OpenApiResponse(

@@ -12,6 +12,7 @@ from rest_framework.reverse import reverse
 from rest_framework.settings import ISO_8601, api_settings
 
 from accounts.models import User
+from config import fields as api_fields
 from images import services as image_services
 from images.models import Image
 from images.serializers import ImageRefSerializer
@@ -176,8 +177,14 @@ class PostDetailSerializer(PostListSerializer):
 
 
 class CategorySlugField(serializers.SlugRelatedField):
-    """A category slug. A value that is not a string, or holds a NUL (which PostgreSQL
-    cannot compare), is invalid before it reaches the database."""
+    """A category slug, or null for none. A value that is not a string, or holds a NUL
+    (which PostgreSQL cannot compare), is invalid before it reaches the database; an empty
+    string is too (DRF would read it as null: the schema says a slug or null)."""
+
+    def run_validation(self, data: Any = serializers.empty) -> Category | None:
+        if data == "":
+            self.fail("invalid")
+        return super().run_validation(data)
 
     def to_internal_value(self, data: Any) -> Category:
         if not isinstance(data, str) or "\x00" in data:
@@ -185,18 +192,18 @@ class CategorySlugField(serializers.SlugRelatedField):
         return super().to_internal_value(data)
 
 
-class PostWriteSerializer(serializers.ModelSerializer):
+class PostWriteSerializer(api_fields.ModelSerializer):
     """Create or edit a post. The author is the caller; the slug, counters and dates other
     than ``published_at`` are the server's. Unknown fields are ignored."""
 
-    title = serializers.CharField(max_length=TITLE_MAX_LENGTH)
-    body = serializers.CharField(max_length=BODY_MAX_LENGTH, trim_whitespace=False)
-    excerpt = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    title = api_fields.CharField(max_length=TITLE_MAX_LENGTH)
+    body = api_fields.UntrimmedTextField(max_length=BODY_MAX_LENGTH)
+    excerpt = api_fields.CharField(max_length=500, required=False, allow_blank=True)
     category = CategorySlugField(
         slug_field="slug", queryset=Category.objects.all(), required=False, allow_null=True
     )
     tags = serializers.ListField(
-        child=serializers.CharField(max_length=services.TAG_MAX_LENGTH),
+        child=api_fields.CharField(max_length=services.TAG_MAX_LENGTH),
         max_length=services.MAX_TAGS_PER_POST,
         required=False,
         help_text="Tag names; unknown tags are created, names normalised to slugs.",
@@ -224,11 +231,6 @@ class PostWriteSerializer(serializers.ModelSerializer):
     class Meta:
         model = Post
         fields = ["title", "body", "excerpt", "category", "tags", "status", "published_at", "cover_image"]
-
-    def validate_body(self, value: str) -> str:
-        if not value.strip():
-            raise serializers.ValidationError("This field may not be blank.")
-        return value
 
     def validate_cover_image(self, value: int | None) -> Image | None:
         if value is None:
@@ -269,10 +271,10 @@ class LikeStateSerializer(serializers.Serializer):
     like_count = serializers.IntegerField()
 
 
-class CommentSerializer(serializers.ModelSerializer):
+class CommentSerializer(api_fields.ModelSerializer):
     post = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     author = AuthorSerializer(read_only=True)
-    body = serializers.CharField(max_length=COMMENT_MAX_LENGTH, trim_whitespace=True)
+    body = api_fields.CharField(max_length=COMMENT_MAX_LENGTH)
 
     class Meta:
         model = Comment
@@ -289,10 +291,10 @@ class TagSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CategorySerializer(serializers.ModelSerializer):
+class CategorySerializer(api_fields.ModelSerializer):
     """Categories; staff write ``{name, slug?, description?}`` (slug made from the name)."""
 
-    slug = serializers.SlugField(max_length=120, required=False)
+    slug = api_fields.SlugField(max_length=120, required=False)
     post_count = serializers.IntegerField(read_only=True, help_text="Public posts in this category.")
 
     class Meta:

@@ -2,31 +2,43 @@
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config import fields as api_fields
 from webhooks import services
 from webhooks.models import EVENTS, TARGET_URL_MAX_LENGTH, Delivery, Webhook
 
 EVENTS_HELP = "Event names: " + ", ".join(f"`{name}`" for name in EVENTS) + "."
 
 
+@extend_schema_field({"type": "string", "enum": list(EVENTS)}, component_name="WebhookEvent")
+class EventNameField(api_fields.CharField):
+    """An event's name. Unknown ones are refused all at once (``services.clean_events``)."""
+
+
+@extend_schema_field({"type": "string", "format": "uri"})
+class TargetUrlField(api_fields.CharField):
+    """An ``http`` or ``https`` URL (``webhooks.targets`` decides)."""
+
+
 class WebhookSerializer(serializers.ModelSerializer):
     """A webhook. ``target_url`` must be http(s) and, in production, resolve to public
     addresses only; ``secret`` is never shown again after creation."""
 
-    target_url = serializers.CharField(
+    target_url = TargetUrlField(
         max_length=TARGET_URL_MAX_LENGTH,
         help_text="Where events are POSTed: an `http` or `https` URL without credentials. "
         "Unless `DJANGO_WEBHOOK_ALLOW_PRIVATE=true`, its host must resolve to public addresses "
         "only (checked now and at every delivery).",
     )
     events = serializers.ListField(
-        child=serializers.CharField(max_length=50),
+        child=EventNameField(max_length=50),
         allow_empty=False,
         max_length=50,
         help_text=EVENTS_HELP,
     )
-    is_active = serializers.BooleanField(
+    is_active = api_fields.BooleanField(
         required=False,
         default=True,
         help_text="Inactive webhooks are sent nothing; a `410 Gone` answer deactivates one.",

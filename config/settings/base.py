@@ -467,6 +467,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.schema.add_error_responses",
+        "config.schema.describe_strings",
+        "config.schema.mark_anonymous_operations",
     ],
 }
 

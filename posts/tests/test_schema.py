@@ -63,10 +63,12 @@ def test_my_posts_status_filter(schema):
     assert set(status["schema"]["enum"]) == {"draft", "scheduled", "published"}
 
 
-def test_dates_accept_a_bare_date(schema):
+def test_dates_are_a_date_or_a_datetime(schema):
     for p in operation(schema, "posts/", "get")["parameters"]:
         if p["name"].startswith("published_"):
-            assert p["schema"] == {"type": "string"}
+            assert p["schema"] == {
+                "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]
+            }
 
 
 @pytest.mark.parametrize(

@@ -277,12 +277,32 @@ def test_malformed_page_sizes_fall_back_and_huge_ones_are_capped(world, anon_cli
         "published_after=2024-02-30",
         "published_before=2024-13-01",
         "published_after=99999-01-01",
-        "published_after=0001-01-01T00:00:00%2B05:00",
-        "published_before=9999-12-31T23:59:59-05:00",
+        "published_after=",
+        "published_before=%20",
     ],
 )
 def test_invalid_date_filters_are_400(world, anon_client, query):
     assert_refused(anon_client.get(f"{POSTS}?{query}"), 400)
+
+
+@pytest.mark.parametrize(
+    ("query", "count"),
+    [
+        # Valid RFC 3339 times whose UTC instant is before the year 1 or after 9999: the
+        # schema's date-time admits them, so they filter as the earliest or latest time.
+        ("published_after=0001-01-01T00:00:00%2B05:00", 1),
+        ("published_before=0001-01-01T00:00:00%2B05:00", 0),
+        ("published_before=9999-12-31T23:59:59-05:00", 1),
+        ("published_after=9999-12-31T23:59:59-05:00", 0),
+    ],
+)
+def test_times_beyond_the_calendar_in_utc_filter_as_its_ends(world, anon_client, query, count):
+    response = anon_client.get(f"{POSTS}?{query}")
+    assert response.status_code == 200 and response.json()["count"] == count
+
+
+def test_an_empty_status_filter_is_400(world, author_client):
+    assert_refused(author_client.get("/api/v1/auth/me/posts/?status="), 400)
 
 
 def test_odd_but_valid_utc_offsets_are_read_in_utc(world, anon_client):
