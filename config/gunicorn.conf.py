@@ -32,6 +32,9 @@ timeout = _int("GUNICORN_TIMEOUT", 30)
 # On SIGTERM (a deploy, `docker stop`): stop accepting, finish in-flight requests.
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 25)
 keepalive = _int("GUNICORN_KEEPALIVE", 5)
+# The longest request line gunicorn accepts (its maximum short of "unlimited"): URLs with
+# long filters fit; a longer one is gunicorn's own 414, before the app (documented).
+limit_request_line = 8190
 max_requests = _int("GUNICORN_MAX_REQUESTS", 1000)
 max_requests_jitter = max_requests // 10
 # Load the app in the master once: a broken settings module fails the start, not each worker.

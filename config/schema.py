@@ -28,6 +28,9 @@ ERROR_DESCRIPTIONS = {
     "415": "The body is not JSON.",
     "429": "Throttled; see the `Retry-After` header.",
 }
+# Refused by the HTTP server before the app sees the request: JSON behind the compose
+# stack's nginx, gunicorn's own text/html when gunicorn is exposed directly.
+URI_TOO_LONG = {"description": "Request line (URL with its query) over 8 KB."}
 THROTTLED_PATHS = (
     "/auth/register/",
     "/auth/token/",
@@ -67,6 +70,8 @@ def add_error_responses(result: dict[str, Any], generator, request, public) -> d
                 codes.append("429")
             for code in codes:
                 responses.setdefault(code, _error(code))
+            if operation.get("parameters"):
+                responses.setdefault("414", URI_TOO_LONG)
             for code, response in responses.items():
                 # A view may describe an error of its own (the upload's 413): same body.
                 if code in ERROR_DESCRIPTIONS and "content" not in response:
