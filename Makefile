@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: help install run serve migrate demo superuser test test-browser screenshots test-postgres lint format schema check-deploy scale-test backup-test realworld fuzz chaos background-test worker beat mailserver bench clean
+.PHONY: help install run serve migrate demo superuser test test-browser screenshots test-postgres lint format schema check-deploy scale-test backup-test realworld fuzz chaos background-test worker beat mailserver bench bench-imports clean
 
 help:  ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -98,6 +98,9 @@ background-test: install  ## Mail, webhooks and scheduled posts end to end: guni
 bench: install  ## Seed 1k and 100k posts in a throwaway PostgreSQL database, load gunicorn with wrk, print the table
 	@command -v wrk >/dev/null || { echo "Installing Debian's wrk (the load generator)"; apt-get update -q && apt-get install -y -q wrk; }
 	timeout 1800 $(BIN)/python -m bench.run
+
+bench-imports: install  ## Import and export 10k and 100k generated posts (WordPress, Ghost) in a throwaway PostgreSQL database: time and peak memory
+	timeout 1800 $(BIN)/python -m bench.imports
 
 clean:  ## Remove the virtualenv, caches and the local SQLite database
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles db.sqlite3*
