@@ -78,3 +78,12 @@ class ImageUploadSerializer(serializers.Serializer):
         )
     )
     alt = api_fields.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+    def to_internal_value(self, data):
+        # A form may repeat a field; DRF would keep the last value silently. Each field is
+        # one value here, so a repeated one is refused rather than half-read.
+        if hasattr(data, "getlist"):
+            repeated = {name: ["Send one value."] for name in self.fields if len(data.getlist(name)) > 1}
+            if repeated:
+                raise serializers.ValidationError(repeated)
+        return super().to_internal_value(data)

@@ -198,6 +198,14 @@ def test_alt_text_is_optional_and_limited(author_client):
     assert "alt" in response.json()
 
 
+def test_a_field_sent_twice_is_a_400_naming_it_and_stores_nothing(author_client, media_root):
+    response = upload(author_client, files.png(8, 8), alt=["first", "second"])
+
+    assert response.status_code == 400
+    assert response.json() == {"alt": ["Send one value."]}
+    assert stored_files(media_root) == []
+
+
 def test_a_request_without_a_file_is_a_400_naming_file(author_client, media_root):
     response = author_client.post(MEDIA_LIST, {"alt": "nothing"}, format="multipart")
 
