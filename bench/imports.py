@@ -17,17 +17,17 @@ the ratio of the larger to the smaller.
 import json
 import os
 import random
-import re
 import secrets
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 from xml.sax.saxutils import escape
 
 import psycopg
+
+from bench.run import admin_url
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -235,14 +235,6 @@ def write_ghost(path: Path, posts: int, seed: int = 2) -> None:
 
 
 # --- Running the commands -------------------------------------------------------------
-
-
-def admin_url(database_url: str) -> tuple[str, str]:
-    parts = urlsplit(database_url)
-    name = parts.path.lstrip("/")
-    if not re.fullmatch(r"[A-Za-z0-9_]+", name):
-        raise SystemExit(f"unusual database name {name!r}: refusing to drop it")
-    return urlunsplit(parts._replace(path="/postgres")), name
 
 
 def fresh_database(database_url: str, template: str | None) -> None:

@@ -45,8 +45,9 @@ from accounts.services import save_user, username_available
 from imports import bodies, ghost, wordpress
 from imports.models import OLD_PATH_MAX_LENGTH, ImportRecord, OldLink
 from posts import caching, rendering
+from posts.bulk import explicit_timestamps
 from posts.models import COMMENT_MAX_LENGTH, TITLE_MAX_LENGTH, Category, Comment, Post, Tag
-from posts.services import SLUG_MAX_LENGTH, _slug_candidate, normalise_tag_names, slug_base
+from posts.services import SLUG_MAX_LENGTH, normalise_tag_names, slug_base, slug_candidate
 
 BATCH_SIZE = 200
 UNTITLED = "Untitled"
@@ -181,22 +182,8 @@ def _size(source: IO[bytes]) -> int | None:
     return end
 
 
-@contextmanager
-def _explicit_timestamps(*fields: models.DateTimeField) -> Iterator[None]:
-    """Let ``bulk_create`` store the old site's dates instead of ``now()``:
-    ``auto_now``/``auto_now_add`` overwrite any value in ``pre_save``."""
-    saved = [(each, each.auto_now, each.auto_now_add) for each in fields]
-    try:
-        for each in fields:
-            each.auto_now = each.auto_now_add = False
-        yield
-    finally:
-        for each, auto_now, auto_now_add in saved:
-            each.auto_now, each.auto_now_add = auto_now, auto_now_add
-
-
 def _timestamps() -> AbstractContextManager[None]:
-    return _explicit_timestamps(
+    return explicit_timestamps(
         Post._meta.get_field("created_at"),
         Post._meta.get_field("updated_at"),
         Comment._meta.get_field("created_at"),
@@ -538,7 +525,7 @@ class _Importer:
         for base, second in zip(bases, seconds, strict=True):
             slug = base if base not in taken else second
             while slug in taken:
-                slug = _slug_candidate(base)
+                slug = slug_candidate(base)
                 if Post.objects.filter(slug=slug).exists():
                     taken.add(slug)
             taken.add(slug)

@@ -69,7 +69,8 @@ class PostGone(Exception):
     """The post was deleted while a write to it was on its way."""
 
 
-def _slug_candidate(base: str) -> str:
+def slug_candidate(base: str) -> str:
+    """``base`` cut to fit, with a random suffix: a slug that tells nothing of other posts."""
     return f"{base[: SLUG_MAX_LENGTH - 7]}-{secrets.token_hex(3)}"
 
 
@@ -86,7 +87,7 @@ def save_with_unique_slug(post: Post) -> None:
     """
     base = slug_base(post.title, fallback="post")
     for _attempt in range(SLUG_ATTEMPTS):
-        post.slug = _slug_candidate(base)
+        post.slug = slug_candidate(base)
         try:
             with transaction.atomic():
                 post.save()

@@ -39,6 +39,7 @@ from tqdm import tqdm
 
 from accounts.models import Follow, User
 from posts import caching, rendering
+from posts.bulk import explicit_timestamps
 from posts.models import Category, Comment, Like, Post, Tag
 from posts.services import slug_base
 
@@ -228,24 +229,6 @@ class Command(BaseCommand):
                 f"Log in to /admin/ as {ADMIN_USERNAME!r} with the password {DEMO_PASSWORD!r} "
                 "(the demo password, unless it was changed)."
             )
-
-
-@contextmanager
-def _explicit_timestamps(*fields: models.DateTimeField) -> Iterator[None]:
-    """Let bulk_create store the dates we give instead of ``now()``.
-
-    ``auto_now``/``auto_now_add`` overwrite any value in ``pre_save``; demo data wants
-    history (created before published, comments after the post), so they are switched off
-    for the duration of the insert and restored even if it fails.
-    """
-    saved = [(field, field.auto_now, field.auto_now_add) for field in fields]
-    try:
-        for field in fields:
-            field.auto_now = field.auto_now_add = False
-        yield
-    finally:
-        for field, auto_now, auto_now_add in saved:
-            field.auto_now, field.auto_now_add = auto_now, auto_now_add
 
 
 def _batches(items: Sequence, size: int = BATCH_SIZE) -> Iterator[Sequence]:
@@ -481,7 +464,7 @@ class Seeder:
         fast = PostgresPostLoader.for_connection(self._pool, new_posts=len(rows))
         with (
             self.progress("posts", len(rows)) as bar,
-            _explicit_timestamps(*fields),
+            explicit_timestamps(*fields),
             fast or contextlib.nullcontext(),
         ):
             for batch in _batches(rows):
@@ -566,7 +549,7 @@ class Seeder:
             for index, author_id, body, hidden, when in planned
         ]
         columns = ("post_id", "author_id", "body", "is_hidden", "created_at", "updated_at")
-        with _explicit_timestamps(*fields):
+        with explicit_timestamps(*fields):
             self.insert_rows("comments", Comment, columns, rows)
 
     def plan_likes(
