@@ -23,6 +23,23 @@ def _media_root(tmp_path_factory):
         yield
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    yield
+    from django.conf import settings
+
+    if not settings.DATABASE_PGBOUNCER:
+        return
+    # pgbouncer keeps the server connections the tests used open in its pool, and a
+    # database with connections cannot be dropped: end them before pytest-django drops it.
+    with django_db_blocker.unblock(), connections["default"]._nodb_cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            [connections["default"].settings_dict["NAME"]],
+        )
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     # Throttle and login-failure counters live in the caches; each test starts with none.

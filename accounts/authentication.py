@@ -1,16 +1,28 @@
 """JWT authentication that answers 401, never 500, whatever the token's claims hold."""
 
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from rest_framework.request import Request
 from rest_framework_simplejwt import authentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.tokens import Token
 
 from accounts.models import User
+from config import replicas
 
 
 class JWTAuthentication(authentication.JWTAuthentication):
     """simplejwt's bearer authentication, with a malformed user id (a string where the
-    primary key is a number) treated as an invalid token rather than an error."""
+    primary key is a number) treated as an invalid token rather than an error.
+
+    A user who wrote a moment ago (from any client) reads the primary from here on, as
+    a browser does by its cookie (``config.replicas``); Conduit's ``Token`` scheme is
+    this class too."""
+
+    def authenticate(self, request: Request) -> tuple[User, Token] | None:
+        authenticated = super().authenticate(request)
+        if authenticated is not None:
+            replicas.pin_if_recent_writer(authenticated[0])
+        return authenticated
 
     def get_user(self, validated_token: Token) -> User:
         try:

@@ -31,7 +31,7 @@ def public_profile(*, username: str, viewer: Any) -> User | None:
     and ``following`` (whether ``viewer`` follows them)."""
     now = timezone.now()
     if (viewer is None or not viewer.is_authenticated) and connection.vendor == "postgresql":
-        rows = _anonymous_profile_query(connection.alias).fetch(username=username.lower(), now=now)
+        rows = _anonymous_profile_query().fetch(username=username.lower(), now=now)
     else:
         rows = list(_profiles(username, now, viewer)[:1])
     return rows[0] if rows else None
@@ -60,8 +60,8 @@ def _profiles(username: str, now: datetime, viewer: Any) -> QuerySet:
 
 
 @functools.cache
-def _anonymous_profile_query(db: str) -> PreparedQuery:
-    profiles = _profiles(_USERNAME_PLACEHOLDER, _NOW_PLACEHOLDER, None).using(db)
+def _anonymous_profile_query() -> PreparedQuery:
+    profiles = _profiles(_USERNAME_PLACEHOLDER, _NOW_PLACEHOLDER, None)
     return PreparedQuery(profiles[:1], username=_USERNAME_PLACEHOLDER, now=_NOW_PLACEHOLDER)
 
 

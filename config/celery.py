@@ -3,6 +3,10 @@
 Settings come from Django's (``CELERY_*``); without a broker (the zero-set-up ``make
 run``) tasks run eagerly in the web process. What is delivered and how it survives a
 broker or worker that is down is the outbox's business (``outbox/``), not Celery's.
+
+Tasks read the primary, never a replica: only a request served by
+``config.replicas.ReplicaPinningMiddleware`` may, so a task sent when a transaction
+commits always finds the rows it was sent for.
 """
 
 import os

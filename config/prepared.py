@@ -22,24 +22,69 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections, router
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
+from django.db.models.sql.compiler import SQLCompiler
 
 
 class PreparedQuery:
     """``queryset`` compiled once; :meth:`fetch` runs it with new values for the
     ``placeholders`` (name: the value the queryset was built with) and returns model
     instances as iterating the queryset would: ``select_related`` objects attached,
-    annotations set as attributes. ``prefetch_related`` is not supported."""
+    annotations set as attributes. ``prefetch_related`` is not supported.
+
+    The database is chosen when it runs, as a queryset's is: the router's choice for the
+    read then (a replica while a request is served, see ``config.replicas``), unless the
+    queryset named one with ``using()``. It is compiled once per database it runs on."""
 
     def __init__(self, queryset: QuerySet, **placeholders: Any) -> None:
         if queryset._prefetch_related_lookups:
             raise ValueError("PreparedQuery cannot prefetch: use select_related or an annotation")
-        self.db = queryset.db
-        self.compiler = queryset.query.get_compiler(using=self.db)
+        self.query = queryset.query
+        self.model: type[Model] = queryset.model
+        self.fixed_db: str | None = queryset._db
+        self.placeholders = placeholders
+        self._compiled: dict[str, _Compiled] = {}
+        # Compiled now on the primary, so that a placeholder that never reaches the
+        # parameters is refused when the query is prepared, not when it first runs.
+        self._compiled_for(self.fixed_db or DEFAULT_DB_ALIAS)
+
+    def _compiled_for(self, db: str) -> "_Compiled":
+        compiled = self._compiled.get(db)
+        if compiled is None:
+            # Compiling sets up the query it is given: each compiles a copy of its own, so
+            # threads may compile at once (the same result, and the last one is kept).
+            compiler = self.query.clone().get_compiler(using=db)
+            compiled = self._compiled[db] = _Compiled(compiler, self.placeholders)
+        return compiled
+
+    def fetch(self, **values: Any) -> list[Model]:
+        """The rows for these placeholder values, as model instances."""
+        if values.keys() != self.placeholders.keys():
+            raise TypeError(f"expected values for {sorted(self.placeholders)}, got {sorted(values)}")
+        db = self.fixed_db or router.db_for_read(self.model)
+        compiled = self._compiled_for(db)
+        if compiled.sql is None:
+            return []
+        params = list(compiled.params)
+        for name, value in values.items():
+            for position in compiled.positions[name]:
+                params[position] = value
+        with connections[db].cursor() as cursor:
+            cursor.execute(compiled.sql, params)
+            rows = cursor.fetchall()
+        return list(compiled.instances(db, rows))
+
+
+class _Compiled:
+    """A query's SQL on one database, and what ModelIterable works out for every query,
+    worked out once."""
+
+    def __init__(self, compiler: SQLCompiler, placeholders: dict[str, Any]) -> None:
+        self.compiler = compiler
         try:
-            self.sql, params = self.compiler.as_sql()
+            self.sql, params = compiler.as_sql()
         except EmptyResultSet:  # e.g. an empty slice: no values can make it match
             self.sql, params = None, []
         self.params = list(params)
@@ -52,38 +97,22 @@ class PreparedQuery:
             if not found:
                 raise ValueError(f"placeholder {name}={value!r} appears 0 times in {self.sql}")
             self.positions[name] = found
-        # What ModelIterable works out for every query, worked out once.
-        select, klass_info = self.compiler.select, self.compiler.klass_info
+        select, klass_info = compiler.select, compiler.klass_info
         self.model: type[Model] = klass_info["model"]
         fields = klass_info["select_fields"]
         self.model_columns = slice(fields[0], fields[-1] + 1)
         self.init_list = [column[0].target.attname for column in select[self.model_columns]]
-        self.related_populators = get_related_populators(klass_info, select, self.db)
-        self.annotation_columns = self.compiler.annotation_col_map
-        self.converters = self.compiler.get_converters(
-            [column[0] for column in select[: self.compiler.col_count]]
-        )
+        # Instances of related models carry the database they were read from, as the
+        # queryset's would (their own reads follow it).
+        self.related_populators = get_related_populators(klass_info, select, compiler.using)
+        self.annotation_columns = compiler.annotation_col_map
+        self.converters = compiler.get_converters([column[0] for column in select[: compiler.col_count]])
 
-    def fetch(self, **values: Any) -> list[Model]:
-        """The rows for these placeholder values, as model instances."""
-        if values.keys() != self.positions.keys():
-            raise TypeError(f"expected values for {sorted(self.positions)}, got {sorted(values)}")
-        if self.sql is None:
-            return []
-        params = list(self.params)
-        for name, value in values.items():
-            for position in self.positions[name]:
-                params[position] = value
-        with connections[self.db].cursor() as cursor:
-            cursor.execute(self.sql, params)
-            rows = cursor.fetchall()
-        return list(self._instances(rows))
-
-    def _instances(self, rows: list[tuple]) -> Iterator[Model]:
+    def instances(self, db: str, rows: list[tuple]) -> Iterator[Model]:
         if self.converters:
             rows = self.compiler.apply_converters(rows, self.converters)
         for row in rows:
-            obj = self.model.from_db(self.db, self.init_list, row[self.model_columns])
+            obj = self.model.from_db(db, self.init_list, row[self.model_columns])
             for populator in self.related_populators:
                 populator.populate(row, obj)
             for name, column in self.annotation_columns.items():

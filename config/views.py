@@ -20,7 +20,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @never_cache
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Readiness: the database answers a query."""
+    """Readiness: the primary database answers a query. Replicas are not checked: one
+    that is down fails the reads routed to it, but taking every app server out of the
+    load balancer for it would fail the writes too (docs/deployment.md)."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")

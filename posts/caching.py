@@ -19,6 +19,12 @@ signal moves a generation: a login, which saves ``last_login``, keeps every cach
 
 Scheduled posts turn public with no write at all, so nothing is cached past the moment
 the next scheduled post becomes public.
+
+With read replicas (``config.replicas``), a reader may reach a replica that has not yet
+replayed the last write when the generation has already moved: what it read could then
+be kept under the new generation until the next write. So for
+``DATABASE_REPLICA_PIN_SECONDS`` after a write (as long as a writer is kept on the
+primary) nothing read from a replica is kept; it is still served.
 """
 
 import hashlib
@@ -39,6 +45,8 @@ from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
+
+from config import replicas
 
 CONTENT = "content"
 POSTS = "posts"
@@ -81,6 +89,25 @@ def _incr(name: str) -> None:
         cache.set(key, _fresh_generation(), timeout=None)
 
 
+def _written_key() -> str:
+    return f"{KEY_PREFIX}:written"
+
+
+def _note_write() -> None:
+    if settings.REPLICA_DATABASES:
+        cache.set(_written_key(), True, math.ceil(settings.DATABASE_REPLICA_PIN_SECONDS))
+
+
+def _replica_may_lag() -> bool:
+    """Whether this request reads from a replica that may not have the last write yet."""
+    return replicas.reading_from_replica() and cache.get(_written_key()) is not None
+
+
+def _keep(key: str, value: object, timeout: int | None) -> None:
+    if not _replica_may_lag():
+        cache.set(key, value, timeout)
+
+
 def bump(*, posts: bool = False) -> None:
     """Invalidate what the cache holds for post lists and details (and the public post
     count and next publication when ``posts``), now and again when the current
@@ -94,6 +121,7 @@ def bump(*, posts: bool = False) -> None:
     def incr_all() -> None:
         for name in names:
             _incr(name)
+        _note_write()
 
     incr_all()
     transaction.on_commit(incr_all)
@@ -118,7 +146,7 @@ def _next_publication_key(posts_generation: int) -> str:
 
 def _remember_next_publication(posts_generation: int, when: datetime | None) -> float:
     at = when.timestamp() if when is not None else 0.0
-    cache.set(_next_publication_key(posts_generation), at, RESPONSE_SECONDS)
+    _keep(_next_publication_key(posts_generation), at, RESPONSE_SECONDS)
     return at
 
 
@@ -168,7 +196,7 @@ def public_post_count() -> int:
         if count >= getattr(settings, "POSTS_COUNT_CACHE_MIN", COUNT_CACHE_MIN):
             timeout = _timeout(_kept_seconds(), posts_generation)
             if timeout:
-                cache.set(key, count, timeout)
+                _keep(key, count, timeout)
     return count
 
 
@@ -239,7 +267,7 @@ def _set_if_known(key: str, value: object) -> None:
     # cost a search or a filtered list one more query.
     timeout = _known_timeout(_kept_seconds(), generation(POSTS))
     if timeout:
-        cache.set(key, value, timeout)
+        _keep(key, value, timeout)
 
 
 def _known_timeout(limit: int, posts_generation: int) -> int | None:
@@ -261,7 +289,7 @@ def remember(name: str, produce: Callable[[], object]) -> object:
         timeout = _timeout(max(RESPONSE_SECONDS, _kept_seconds()), generation(POSTS))
         value = produce()
         if timeout:
-            cache.set(key, value, timeout)
+            _keep(key, value, timeout)
     return value
 
 
@@ -317,8 +345,9 @@ def cached_response(
     # Read before the queries run: entries from before a concurrent write stay under
     # the older generation.
     timeout = _timeout(RESPONSE_SECONDS, generation(POSTS))
+    keep = not _replica_may_lag()
     response = produce()
-    if response.status_code == 200 and timeout and set(request.query_params) <= set(params):
+    if response.status_code == 200 and timeout and keep and set(request.query_params) <= set(params):
         response.add_post_render_callback(lambda rendered: cache.set(key, rendered.content, timeout))
     return response
 

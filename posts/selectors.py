@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
+from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.search import SearchRank
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, connections, router, transaction
 from django.db.models import (
     Case,
     CharField,
@@ -240,7 +241,7 @@ def _narrowed_page(
 def _narrowed_query(narrowing: _Narrowing, window: Window, *, counted: bool) -> PreparedQuery:
     """The page's query compiled with stand-ins (see ``config.prepared``); ``counted``:
     each row also carries ``total``, how many posts the list has."""
-    key = (narrowing.kind, connection.alias, window.offset, window.limit, counted)
+    key = (narrowing.kind, window.offset, window.limit, counted)
     query = _compiled_pages.get(key)
     if query is None:
         if len(_compiled_pages) >= _COMPILED_MAX:
@@ -296,7 +297,7 @@ def post_for(*, slug: str, viewer: Any) -> Post | None:
     ``following_author``. None when there is no such post or they may not see it."""
     if not _is_viewer(viewer) and connection.vendor == "postgresql":
         # The busiest read of the site, and one whose shape never changes.
-        rows = _public_detail_query(connection.alias).fetch(slug=slug, now=timezone.now())
+        rows = _public_detail_query().fetch(slug=slug, now=timezone.now())
     else:
         posts = Post.objects.visible_to(viewer).filter(slug=slug)
         rows = list(_with_viewer(_with_tags(posts).only(*_DETAIL_FIELDS), viewer)[:1])
@@ -440,7 +441,8 @@ def _in_order(rows: QuerySet, ids: Sequence[int]) -> list[Post]:
 
 # --- Compiled queries (PostgreSQL) ---------------------------------------------------------
 
-# (database, ordering, offset, limit) -> the first pages of the unfiltered public list.
+# (ordering, offset, limit) -> the first pages of the unfiltered public list; each
+# PreparedQuery runs on the database the router chooses (a replica, or the primary).
 _compiled_pages: dict[tuple, PreparedQuery] = {}
 
 
@@ -448,7 +450,7 @@ def _compiled_public_page(ordering: tuple[str, ...], window: Window, now: dateti
     """A page of the unfiltered public list from SQL compiled once per process: the list
     depends only on its ordering and the window, and building and compiling the queryset
     cost Django more than PostgreSQL spends answering it (docs/performance.md)."""
-    key = (connection.alias, ordering, window.offset, window.limit)
+    key = (ordering, window.offset, window.limit)
     query = _compiled_pages.get(key)
     if query is None:
         if len(_compiled_pages) >= _COMPILED_MAX:  # the window comes from the client
@@ -461,8 +463,8 @@ def _compiled_public_page(ordering: tuple[str, ...], window: Window, now: dateti
 
 
 @functools.cache
-def _public_detail_query(db: str) -> PreparedQuery:
-    posts = Post.objects.using(db).public(at=_NOW_PLACEHOLDER).filter(slug=_SLUG_PLACEHOLDER)
+def _public_detail_query() -> PreparedQuery:
+    posts = Post.objects.public(at=_NOW_PLACEHOLDER).filter(slug=_SLUG_PLACEHOLDER)
     return PreparedQuery(
         _with_tags(posts).only(*_DETAIL_FIELDS), slug=_SLUG_PLACEHOLDER, now=_NOW_PLACEHOLDER
     )
@@ -492,13 +494,16 @@ def _search_page(
     query = search.match_query(parsed)
     if query is None or not parsed.looks_for_something:
         return ListPage([], 0, window)
+    # Every query of the search on the database whose planner _index_scans_only sets.
+    alias = router.db_for_read(Post)
+    posts = posts.using(alias)
     # Stop words drop out of a query ("the -dog" is only "-dog"): PostgreSQL's
     # querytree() says "T" when what remains cannot use the index, and as it only depends
     # on the term, the planner settles it before any row is read.
     indexable = Func(query, function="querytree", output_field=TextField())
     matches = _filtered(posts, filters).filter(search_vector=query).alias(search_indexable=indexable)
     matches = matches.exclude(search_indexable="T")
-    with _index_scans_only():
+    with _index_scans_only(alias):
         if filters.ordering:
             rows = _ordered(matches, filters.ordering)
             count = caching.search_count(filters.cache_key(), rows.count) if shared else rows.count()
@@ -545,12 +550,26 @@ def _ranked_page(
 
 
 @contextlib.contextmanager
-def _index_scans_only() -> Iterator[None]:
+def _index_scans_only(alias: str) -> Iterator[None]:
     """PostgreSQL prices the ``@@`` match as nearly free per row, so for a word found in
     most posts it scans the table and decompresses every post's search vector; the GIN
     index answers the same match in a tenth of the time. Set and reset around the
-    search's queries (a transaction for SET LOCAL would cost two more round trips)."""
-    with connection.cursor() as cursor:
+    search's queries, on ``alias``, the database they run on (a transaction for SET LOCAL
+    would cost two more round trips)."""
+    if settings.DATABASE_PGBOUNCER:
+        # Transaction pooling: after a statement outside a transaction, the server
+        # connection (and a SET on it) may go to another client, and the next statement
+        # come from another one. Inside a transaction it is ours until the end, as is a
+        # SET LOCAL; the RESET ends it sooner when that transaction is a caller's.
+        with transaction.atomic(using=alias, savepoint=False), connections[alias].cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            try:
+                yield
+            finally:
+                with contextlib.suppress(DatabaseError):
+                    cursor.execute("RESET enable_seqscan")
+        return
+    with connections[alias].cursor() as cursor:
         cursor.execute("SET enable_seqscan = off")
         try:
             yield

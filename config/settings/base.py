@@ -6,6 +6,7 @@ The environment is read here and only here (12-factor, as in cookiecutter-django
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from corsheaders.defaults import default_headers as cors_default_headers
@@ -88,6 +89,9 @@ MIDDLEWARE = [
     "config.middleware.ApiExceptionMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything that reads the database: reads may go to a replica only inside it,
+    # and an unsafe request's response pins its client to the primary (DATABASE_REPLICA_*).
+    "config.replicas.ReplicaPinningMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -119,31 +123,68 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------
 
+# Persistent PostgreSQL connections, checked before reuse so a restarted server is survived.
+DATABASE_CONN_MAX_AGE = env.int("DJANGO_CONN_MAX_AGE", default=60)
+# A runaway query is cancelled after this many milliseconds (a 503, never a stuck
+# worker). Sent when the connection opens: no query of its own. manage.py sets 0 (no
+# limit) unless told otherwise: migrations, seeding and operators' commands may run long.
+DATABASE_STATEMENT_TIMEOUT_MS = env.int("DJANGO_DB_STATEMENT_TIMEOUT_MS", default=5000)
+# DATABASE_URL (and the replicas' URLs) lead to pgbouncer in transaction pooling: a
+# server connection serves another client after each transaction, so nothing may live in
+# a session (docs/deployment.md, "pgbouncer").
+DATABASE_PGBOUNCER = env.bool("DJANGO_DB_PGBOUNCER", default=False)
+
+
+def database_settings(database: dict[str, Any]) -> dict[str, Any]:
+    """``database`` (one of DATABASES, from its URL) with the options every alias of its
+    engine gets: the primary and each replica alike."""
+    options = database.setdefault("OPTIONS", {})
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        database["CONN_MAX_AGE"] = DATABASE_CONN_MAX_AGE
+        database["CONN_HEALTH_CHECKS"] = True
+        # Fail fast when the database is down instead of holding a worker.
+        options.setdefault("connect_timeout", 3)
+        if DATABASE_PGBOUNCER:
+            # A server-side cursor lives in the session that declared it; the next fetch
+            # may reach another one.
+            database["DISABLE_SERVER_SIDE_CURSORS"] = True
+            # No named prepared statements: they too belong to one server session.
+            # Django 5.2 already passes None to psycopg unless OPTIONS says otherwise.
+            options["prepare_threshold"] = None
+            # pgbouncer refuses the "options" startup parameter: the timeout is then set
+            # on the web's database role (docs/deployment.md), not sent.
+        elif DATABASE_STATEMENT_TIMEOUT_MS > 0:
+            options["options"] = f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}"
+    elif database["ENGINE"] == "django.db.backends.sqlite3":
+        # WAL and IMMEDIATE transactions let the dev server take concurrent writes
+        # without "database is locked" errors.
+        options.update(
+            {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            }
+        )
+    return database
+
+
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+    "default": database_settings(env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")),
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Persistent connections, checked before reuse so a restarted server is survived.
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    # Fail fast when the database is down instead of holding a worker.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
-    # A runaway query is cancelled after this many milliseconds (a 503, never a stuck
-    # worker). Sent when the connection opens: no query of its own. manage.py sets 0 (no
-    # limit) unless told otherwise: migrations, seeding and operators' commands may run long.
-    DATABASE_STATEMENT_TIMEOUT_MS = env.int("DJANGO_DB_STATEMENT_TIMEOUT_MS", default=5000)
-    if DATABASE_STATEMENT_TIMEOUT_MS > 0:
-        DATABASES["default"]["OPTIONS"]["options"] = f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}"
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL and IMMEDIATE transactions let the dev server take concurrent writes
-    # without "database is locked" errors.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        }
-    )
+# Streaming replicas of the primary (comma-separated URLs): aliases replica1, replica2...
+# Requests read from one of them, except right after the client wrote (config/replicas.py).
+REPLICA_DATABASES: list[str] = []
+for _number, _url in enumerate(env.list("DATABASE_REPLICA_URLS", default=[]), start=1):
+    REPLICA_DATABASES.append(f"replica{_number}")
+    # Tests run on the primary's test database: a replica cannot create one of its own.
+    DATABASES[f"replica{_number}"] = {
+        **database_settings(env.db_url_config(_url)),
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["config.replicas.ReplicaRouter"]
+# Seconds a client that wrote reads from the primary: longer than replication lag
+# normally lasts, so that it sees its own write.
+DATABASE_REPLICA_PIN_SECONDS = env.int("DJANGO_DATABASE_REPLICA_PIN_SECONDS", default=5)
 
 # --- Cache ----------------------------------------------------------------------------
 

@@ -1,9 +1,11 @@
 """Settings for the test suite: fast hashing, isolated cache, generous throttles."""
 
+import copy
+
 from config.secret_key import TEST_SECRET_KEY
 
 from .base import *  # noqa: F403
-from .base import SIMPLE_JWT, env
+from .base import DATABASES, SIMPLE_JWT, env
 
 DEBUG = False
 # DEBUG off with a key written in the repository, which only tests may do: production and
@@ -27,3 +29,11 @@ CELERY_BROKER_URL = "memory://"
 CELERY_TASK_ALWAYS_EAGER = True
 # Receivers in tests listen on 127.0.0.1; the SSRF tests turn the guard back on.
 WEBHOOK_ALLOW_PRIVATE = True
+# The suite reads the primary, as commands and tasks do; the tests of the routing
+# (config/tests/test_replicas.py) turn it on with REPLICA_DATABASES = ["replica1"]. That
+# alias is a test mirror: another connection to the same test database, which sees only
+# what was committed (so those tests use transactional_db).
+if "replica1" not in DATABASES:
+    _replica = {**copy.deepcopy(DATABASES["default"]), "TEST": {"MIRROR": "default"}}
+    DATABASES = {**DATABASES, "replica1": _replica}
+REPLICA_DATABASES: list[str] = []

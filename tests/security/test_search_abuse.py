@@ -101,13 +101,18 @@ def test_a_search_of_only_negations_reads_no_post_at_all(pets, anon_client, term
 
 
 def test_web_requests_run_with_a_statement_timeout(postgres_only, settings):
+    assert settings.DATABASE_STATEMENT_TIMEOUT_MS > 0
+    if settings.DATABASE_PGBOUNCER:
+        # pgbouncer refuses the startup option that carries it: there the timeout is the
+        # database role's (docs/deployment.md, "pgbouncer"), and the app must not send it.
+        assert "options" not in connection.settings_dict["OPTIONS"]
+        return
     with connection.cursor() as cursor:
         cursor.execute("SHOW statement_timeout")
         (value,) = cursor.fetchone()
     assert value == f"{settings.DATABASE_STATEMENT_TIMEOUT_MS}ms" or value == (
         f"{settings.DATABASE_STATEMENT_TIMEOUT_MS // 1000}s"
     )
-    assert settings.DATABASE_STATEMENT_TIMEOUT_MS > 0
 
 
 @pytest.mark.urls("tests.security.boom_urls")
