@@ -76,7 +76,8 @@ check-deploy: install  ## Django's deployment checks with production settings
 	DJANGO_ALLOWED_HOSTS=$${DJANGO_ALLOWED_HOSTS:-blog.example.com} \
 	$(MANAGE) check --deploy --fail-level WARNING
 
-scale-test: install  ## Two gunicorn servers behind nginx on one PostgreSQL and Redis: shared state, failover
+scale-test: install  ## Two gunicorn servers (one via pgbouncer) behind nginx's micro-cache, a PostgreSQL primary and lagging replica, Redis
+	@scripts/debian_packages.sh nginx pgbouncer
 	timeout 300 scripts/scale_test.sh
 
 backup-test: install  ## pg_dump a seeded database, restore it into another, compare row counts
@@ -96,7 +97,7 @@ background-test: install  ## Mail, webhooks and scheduled posts end to end: guni
 	timeout 300 $(BIN)/python scripts/background_e2e.py flows
 
 bench: install  ## Seed 1k and 100k posts in a throwaway PostgreSQL database, load gunicorn with wrk, print the table
-	@command -v wrk >/dev/null || { echo "Installing Debian's wrk (the load generator)"; apt-get update -q && apt-get install -y -q wrk; }
+	@scripts/debian_packages.sh wrk nginx
 	timeout 1800 $(BIN)/python -m bench.run
 
 bench-imports: install  ## Import and export 10k and 100k generated posts (WordPress, Ghost) in a throwaway PostgreSQL database: time and peak memory

@@ -9,7 +9,10 @@ baseline and an ``icontains`` search. Before the first size it compares worker c
 (sync, gthread, an ASGI worker under gunicorn) on the list and the detail and keeps the
 best for the rest of the run. With Redis reachable the servers share it as their cache,
 as deployed (counts and search rankings kept until the next write), and a second server,
-with the anonymous response cache on, measures the cached figures. At the first size a
+with the anonymous response cache on, measures the cached figures; and, with Redis, the
+first server is also measured behind Debian's nginx with the compose stack's micro-cache
+(the anonymous list through it, against the app alone) and answering a revalidation of
+the list with its ETag (a 304, against the full 200). At the first size a
 server of its own takes image uploads (``measure_uploads``): a 12-megapixel JPEG, beside
 the Pillow floor timed in this process, then a 40-megapixel one for the worker's peak
 memory.
@@ -20,7 +23,7 @@ Environment (all optional):
   re-created; never point it at a database you want to keep.
 - ``BENCH_REDIS_URL`` (``redis://127.0.0.1:6379/15``): for the cached figures; ``none``
   skips them.
-- ``BENCH_PORT`` (8160), ``BENCH_POSTS`` (adds a size above 100,000),
+- ``BENCH_PORT`` (8160; nginx on ``BENCH_NGINX_PORT``, 8169), ``BENCH_POSTS`` (adds a size above 100,000),
   ``BENCH_SIZES`` (``1000,100000``), ``BENCH_DURATION`` (seconds per endpoint, 6, in 2-second slices),
   ``BENCH_CONNECTIONS`` (8), ``BENCH_WORKERS`` (the candidates compared, see
   ``DEFAULT_CANDIDATES``), ``BENCH_REPORT`` (also write the table to this file).
@@ -52,6 +55,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 LUA = ROOT / "bench" / "report.lua"
 SETTINGS = "config.settings.bench"
+STATIC_ROOT = ROOT / ".bench" / "static"  # config.settings.bench's
 
 # name: gunicorn arguments. 2 cores: Python is CPU-bound between queries and PostgreSQL and
 # the load generator share the same two cores, so a few processes suffice; one more than
@@ -279,24 +283,90 @@ class Server:
         self.log.close()
 
 
+class Nginx:
+    """Debian's nginx in front of ``upstream``, configured as deployed (the compose
+    template, rendered by scripts/render_nginx_conf.py): its micro-cache included."""
+
+    def __init__(self, upstream: str, port: int) -> None:
+        self.port = port
+        self.out = ROOT / ".bench" / "nginx"
+        shutil.rmtree(self.out, ignore_errors=True)
+        subprocess.run(
+            [
+                PYTHON, "scripts/render_nginx_conf.py", "--out", str(self.out), "--mode", "plain",
+                "--port", str(port), "--upstream", f"app1={upstream}", "--upstream", f"app2={upstream}",
+                "--var", "NGINX_SERVER_NAME=127.0.0.1", "--var", f"NGINX_STATIC_ROOT={STATIC_ROOT}",
+                "--var", f"NGINX_MEDIA_ROOT={MEDIA_ROOT}",
+            ],
+            cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        conf = ["-p", str(self.out), "-c", str(self.out / "nginx.conf")]
+        # Access lines to nowhere: the app servers' own logging is off in the bench too.
+        self.process = subprocess.Popen([nginx, *conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.base}/nginx-healthz", timeout=1):  # noqa: S310
+                    return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise SystemExit(f"nginx did not answer within 10 s; see {self.out}/error.log")
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGQUIT)  # graceful
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def etag_of(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310
+        response.read()
+        etag = response.headers.get("ETag")
+    if not etag:
+        raise SystemExit(f"no ETag on {url}")
+    return etag
+
+
 # --- Load ----------------------------------------------------------------------------------
 
 
-def probe(url: str) -> tuple[int, int | None]:
+def probe(url: str, headers: dict[str, str] | None = None) -> tuple[int, int | None]:
     """One request asking the server how many queries it made: (status, queries)."""
-    request = urllib.request.Request(url, headers={"X-Bench-Queries": "1"})  # noqa: S310
+    request = urllib.request.Request(url, headers={**(headers or {}), "X-Bench-Queries": "1"})  # noqa: S310
     try:
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
             response.read()
             status, header = response.status, response.headers.get("X-Bench-Queries")
-    except urllib.error.HTTPError as error:
+    except urllib.error.HTTPError as error:  # a 304 too
         status, header = error.code, error.headers.get("X-Bench-Queries")
     return status, int(header) if header is not None else None
 
 
-def wrk(url: str, duration: float, connections: int) -> Result:
+def wrk(url: str, duration: float, connections: int, headers: dict[str, str] | None = None) -> Result:
+    with_headers = [arg for name, value in (headers or {}).items() for arg in ("-H", f"{name}: {value}")]
     completed = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{duration:g}s", "--timeout", "30s", "-s", str(LUA), url],
+        [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{duration:g}s",
+            "--timeout",
+            "30s",
+            "-s",
+            str(LUA),
+            *with_headers,
+            url,
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -315,17 +385,28 @@ def wrk(url: str, duration: float, connections: int) -> Result:
 
 
 def measure_all(
-    server: Server, paths: dict[str, str], duration: float, conns: int, database_url: str
+    server: Server,
+    paths: dict[str, str],
+    duration: float,
+    conns: int,
+    database_url: str,
+    *,
+    headers: dict[str, dict[str, str]] | None = None,
 ) -> dict[str, Result]:
     """Load every path in turn, in short slices round-robin, so that a burst of load
     from elsewhere on the machine is spread over all rows instead of skewing one: the
-    ratios between rows are what the run is for."""
+    ratios between rows are what the run is for.
+
+    A path may be a whole URL (another server in front of this one, such as nginx);
+    ``headers`` gives some rows request headers of their own (``If-None-Match``)."""
+    headers = headers or {}
+    urls = {name: path if path.startswith("http") else server.base + path for name, path in paths.items()}
     probes: dict[str, tuple[int, int | None]] = {}
     seconds: dict[str, int] = {}
-    for name, path in paths.items():
+    for name, url in urls.items():
         started = time.perf_counter()
         for _ in range(3):  # warm every worker's caches and connection for this path
-            probes[name] = probe(server.base + path)
+            probes[name] = probe(url, headers.get(name))
         # Slow rows (icontains, a word in every post) get slices long enough to finish
         # several requests at this concurrency.
         latency = (time.perf_counter() - started) / 3
@@ -333,9 +414,9 @@ def measure_all(
     rounds = max(1, round(duration / SLICE_SECONDS))
     slices: dict[str, list[Result]] = {name: [] for name in paths}
     for _ in range(rounds):
-        for name, path in paths.items():
+        for name, url in urls.items():
             server.wait_idle(database_url)
-            slices[name].append(wrk(server.base + path, seconds[name], conns))
+            slices[name].append(wrk(url, seconds[name], conns, headers.get(name)))
     results = {}
     for name, parts in slices.items():
         # The median slice: one slice disturbed by something else on the machine moves
@@ -409,6 +490,8 @@ def probe_searches(targets: dict[str, str]) -> list[tuple[str, str, dict[str, st
 
 PROBE_SEARCHES = tuple(name for name, _, _ in probe_searches({"common": "", "common2": ""}))
 CACHED = ("list p1", "list p50", "detail")
+NGINX_ROW = "list p1 via nginx micro-cache"
+NOT_MODIFIED_ROW = "list p1 304 (If-None-Match)"
 FILTERS = ("tag", "category", "author")
 # The HTML pages and the API lists that show the same posts.
 PAGES_AND_THEIR_API = (
@@ -569,9 +652,18 @@ def measure_size(
             stdout=subprocess.DEVNULL,
         )
     server = Server(candidate, port, env)
+    nginx = Nginx(f"127.0.0.1:{port}", env_int("BENCH_NGINX_PORT", port + 9)) if redis_url else None
     try:
         run.floor_differences = floor_differences(server, run.paths)
-        run.rows.update(measure_all(server, run.paths, duration, conns, database_url))
+        paths, headers = dict(run.paths), {}
+        if nginx:
+            # HTTP caching, side by side with the app's own rows: nginx's micro-cache in
+            # front of this server (which has no response cache), and a revalidation that
+            # the generation ETag answers with a 304 before any view runs.
+            paths[NGINX_ROW] = nginx.base + run.paths["list p1"]
+            paths[NOT_MODIFIED_ROW] = run.paths["list p1"]
+            headers[NOT_MODIFIED_ROW] = {"If-None-Match": etag_of(server.base + run.paths["list p1"])}
+        run.rows.update(measure_all(server, paths, duration, conns, database_url, headers=headers))
         for page_size in (20, 100):  # the query bound holds at any page size
             for name, path in (("list", "/api/v1/posts/"), ("tag", run.paths["list by tag"])):
                 joiner = "&" if "?" in path else "?"
@@ -580,6 +672,8 @@ def measure_size(
                 )[1]
         run.rss_mb = server.worker_rss_mb()
     finally:
+        if nginx:
+            nginx.stop()
         server.stop()
 
     if redis_url:
@@ -805,6 +899,19 @@ def build_table(
         list_queries += [q or 0 for q in run.probes.values()]
         check(f"{tag} queries per list request (max)", max(list_queries), "<= 4", None)
         check(f"{tag} queries per detail request", r["detail"].queries or 0, "<= 4", None)
+        if NGINX_ROW in r:
+            check(
+                f"{tag} nginx micro-cache / app (req/s)",
+                ratio(r[NGINX_ROW].rps, r["list p1"].rps),
+                ">= 10",
+                None,
+            )
+            check(
+                f"{tag} list p1 304 / 200 (req/s)",
+                ratio(r[NOT_MODIFIED_ROW].rps, r["list p1"].rps),
+                ">= 3",
+                None,
+            )
         if "list p1 (cached)" in r:
             check(
                 f"{tag} list p1 cached / uncached (req/s)",

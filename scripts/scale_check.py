@@ -21,10 +21,13 @@ Only the standard library and psycopg (for counting rows).
 """
 
 import argparse
+import csv
 import gzip
+import io
 import json
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -128,26 +131,149 @@ def tokens(args, checks: Checks, user: dict) -> dict:
     return rotated.json()
 
 
+def replica_reads(args, checks: Checks) -> None:
+    checks.section("anonymous reads reach the replica, from both servers")
+    stamp = time.time_ns()
+    for number, base in enumerate(args.app):
+        for each in range(3):  # searches nobody made before: no cache can answer them
+            answer = call(base, "GET", f"/api/v1/posts/?search=replica{stamp}x{number}x{each}")
+            checks.expect(answer.status == 200, f"an anonymous search on app{number + 1}", answer.status)
+    with psycopg.connect(args.replica_url, autocommit=True) as connection:
+        in_recovery = connection.execute("SELECT pg_is_in_recovery()").fetchone()[0]
+        # Each backend's last statement: the app's (and pgbouncer's) connections to the
+        # replica ran the searches' queries.
+        readers = connection.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
+            " AND pid <> pg_backend_pid() AND query LIKE %s",
+            [f"%replica{stamp}%"],
+        ).fetchone()[0]
+    checks.expect(in_recovery, "the replica is a standby (in recovery)")
+    checks.expect(readers >= 1, "its connections ran those searches", f"{readers} backend(s)")
+    stats = pgbouncer_show(args, "STATS")
+    replica_xacts = sum(
+        int(row["total_xact_count"]) for row in stats if row["database"] == args.replica_database
+    )
+    checks.expect(
+        replica_xacts > 0, "pgbouncer carried app2's to the replica", f"{replica_xacts} transactions"
+    )
+
+
+def pgbouncer_show(args, what: str) -> list[dict[str, str]]:
+    """A table of pgbouncer's admin console (simple query protocol only: psql)."""
+    output = subprocess.run(  # noqa: S603 - our own URL
+        ["psql", "-X", "-q", "--csv", args.pgbouncer_admin_url, "-c", f"SHOW {what}"],  # noqa: S607
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=True,
+    ).stdout
+    return list(csv.DictReader(io.StringIO(output)))
+
+
+def listed(base: str, slug: str, token: str | None = None, headers: dict | None = None) -> bool:
+    answer = call(base, "GET", "/api/v1/posts/?page_size=50", token=token, headers=headers)
+    return answer.status == 200 and slug in [item["slug"] for item in answer.json()["results"]]
+
+
+def until(condition, seconds: float) -> float | None:
+    """Seconds until ``condition()`` held, polling; None if it did not within ``seconds``."""
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        if condition():
+            return time.monotonic() - started
+        time.sleep(0.1)
+    return None
+
+
+def cookie_from(headers: dict[str, str], name: str) -> str | None:
+    for key, value in headers.items():
+        if key.lower() == "set-cookie" and value.startswith(f"{name}="):
+            return value.split(";", 1)[0].split("=", 1)[1]
+    return None
+
+
 def read_your_writes(args, checks: Checks, token: str) -> None:
-    checks.section("a post written through one server is read through the other at once")
+    checks.section(f"read-your-writes across servers while the replica lags {args.replica_delay} s")
     one, two = args.app
     for base in args.app:  # warm whatever the servers cache
-        call(base, "GET", "/api/v1/posts/")
+        call(base, "GET", "/api/v1/posts/?page_size=50")
     post = {"title": "Written on app1", "body": "Shared state, no sticky sessions.", "status": "published"}
     created = call(one, "POST", "/api/v1/posts/", post, token=token)
     checks.expect(created.status == 201, "POST on app1", created.status)
     slug = created.json()["slug"]
-    listed = call(two, "GET", "/api/v1/posts/")
-    checks.expect(slug in [item["slug"] for item in listed.json()["results"]], "listed by app2 at once")
-    detail = call(two, "GET", f"/api/v1/posts/{slug}/")
-    checks.expect(detail.status == 200 and detail.json()["title"] == post["title"], "detail on app2")
+    stranger_at_once = listed(two, slug)
+    checks.expect(listed(two, slug, token=token), "its writer lists it on app2 at once")
+    detail = call(two, "GET", f"/api/v1/posts/{slug}/", token=token)
+    checks.expect(detail.status == 200 and detail.json()["title"] == post["title"], "and reads its detail")
+    checks.expect(not stranger_at_once, "a stranger on app2 does not see it yet: the replica lags")
+    lag = until(lambda: listed(two, slug), args.replica_delay + 10)
+    checks.expect(lag is not None, "then sees it once the replica has replayed it", f"{lag or 0:.1f} s later")
+
     edited = call(two, "PATCH", f"/api/v1/posts/{slug}/", {"title": "Edited on app2"}, token=token)
     checks.expect(edited.status == 200, "PATCH on app2", edited.status)
-    detail = call(one, "GET", f"/api/v1/posts/{slug}/")
-    checks.expect(detail.json().get("title") == "Edited on app2", "app1 reads the edit at once")
-    listed = call(one, "GET", "/api/v1/posts/")
-    titles = {item["slug"]: item["title"] for item in listed.json()["results"]}
-    checks.expect(titles.get(slug) == "Edited on app2", "and lists it edited")
+    detail = call(one, "GET", f"/api/v1/posts/{slug}/", token=token)
+    checks.expect(detail.json().get("title") == "Edited on app2", "its writer reads the edit on app1 at once")
+    stranger = call(one, "GET", f"/api/v1/posts/{slug}/")
+    checks.expect(stranger.json().get("title") == post["title"], "a stranger still reads the old title")
+    seen = until(
+        lambda: call(one, "GET", f"/api/v1/posts/{slug}/").json().get("title") == "Edited on app2", 15
+    )
+    checks.expect(seen is not None, "and the new one after the lag", f"{seen or 0:.1f} s later")
+
+    # A browser is pinned by a cookie set on the response to its write.
+    second = call(one, "POST", "/api/v1/posts/", {**post, "title": "Second"}, token=token)
+    pin = cookie_from(second.headers, args.pin_cookie)
+    checks.expect(
+        pin is not None, f"a write sets the {args.pin_cookie} cookie", second.headers.get("Set-Cookie")
+    )
+    headers = {"Cookie": f"{args.pin_cookie}={pin}"} if pin else {}
+    slug = second.json().get("slug", "")
+    checks.expect(
+        listed(two, slug, headers=headers), "with which the writer's browser lists it on app2 at once"
+    )
+
+
+def micro_cache(args, checks: Checks, token: str) -> None:
+    checks.section("nginx's micro-cache: anonymous readers only, fresh after a write")
+    path = "/api/v1/posts/?page_size=50"
+    statuses = [call(args.proxy, "GET", path).headers.get("X-Cache-Status") for _ in range(3)]
+    checks.expect("HIT" in statuses[1:], "anonymous readers are answered from it", statuses)
+    with_token = call(args.proxy, "GET", path, token=token)
+    checks.expect(
+        with_token.headers.get("X-Cache-Status") == "BYPASS", "never with a token", with_token.status
+    )
+    with_session = call(args.proxy, "GET", path, headers={"Cookie": "sessionid=abc"})
+    session_status = with_session.headers.get("X-Cache-Status")
+    checks.expect(session_status == "BYPASS", "nor with a session cookie", session_status)
+
+    post = {"title": "Behind the cache", "body": "Fresh.", "status": "published"}
+    created = call(args.proxy, "POST", "/api/v1/posts/", post, token=token)
+    checks.expect(created.status == 201, "a post written through nginx", created.status)
+    slug = created.json().get("slug", "")
+    checks.expect(listed(args.proxy, slug, token=token), "its writer lists it at once")
+    fresh = until(lambda: listed(args.proxy, slug), args.replica_delay + 10)
+    checks.expect(
+        fresh is not None, "anonymous readers within the cache's second and the lag", f"{fresh or 0:.1f} s"
+    )
+
+    tagged = call(args.proxy, "GET", f"/api/v1/posts/{slug}/")
+    etag = tagged.headers.get("ETag")
+    checks.expect(bool(etag), "a post's detail carries an ETag", etag)
+    again = call(args.proxy, "GET", f"/api/v1/posts/{slug}/", headers={"If-None-Match": etag or '"none"'})
+    checks.expect(
+        again.status == 304 and again.body == b"", "a matching If-None-Match gets a 304", again.status
+    )
+
+
+def metrics(args, checks: Checks) -> None:
+    checks.section("/metrics: for the token's holder only")
+    call(args.app[0], "GET", "/api/v1/tags/")
+    scraped = call(args.app[0], "GET", "/metrics", token=args.metrics_token)
+    text = scraped.body.decode(errors="replace")
+    checks.expect(scraped.status == 200, "a scrape with the token", scraped.status)
+    checks.expect("# TYPE" in text and "tag" in text, "in Prometheus' text format, naming the tags route")
+    anonymous = call(args.app[0], "GET", "/metrics")
+    checks.expect(anonymous.status == 404, "404 without it", anonymous.status)
 
 
 def throttling(args, checks: Checks) -> None:
@@ -289,7 +415,15 @@ def main() -> int:
     parser.add_argument("--victim-pgid", type=int, required=True, help="the second app server's group")
     parser.add_argument("--app-log", action="append", default=[])
     parser.add_argument("--proxy-log", required=True)
-    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--database-url", required=True, help="the primary")
+    parser.add_argument("--replica-url", required=True)
+    parser.add_argument("--replica-database", required=True, help="pgbouncer's name for the replica")
+    parser.add_argument(
+        "--replica-delay", type=float, default=2, help="its recovery_min_apply_delay, seconds"
+    )
+    parser.add_argument("--pgbouncer-admin-url", required=True)
+    parser.add_argument("--pin-cookie", default="blog_pin")
+    parser.add_argument("--metrics-token", default=os.environ.get("DJANGO_METRICS_TOKEN", ""))
     parser.add_argument("--static-root", default="staticfiles")
     parser.add_argument("--throttle-limit", type=int, default=5)
     parser.add_argument("--login-failure-limit", type=int, default=3)
@@ -310,10 +444,13 @@ def main() -> int:
     }
     request_ids(args, checks)
     pair = tokens(args, checks, user)
+    replica_reads(args, checks)
     read_your_writes(args, checks, pair["access"])
     throttling(args, checks)
     login_failures(args, checks)
     proxy_features(args, checks, pair["access"])
+    micro_cache(args, checks, pair["access"])
+    metrics(args, checks)
     load_and_failover(args, checks, pair["access"])
     print(f"\n{'FAILED' if checks.failures else 'all checks passed'} ({checks.failures} failure(s))")
     return 1 if checks.failures else 0
