@@ -8,13 +8,19 @@ GUNICORN_THREADS (4), GUNICORN_TIMEOUT (30 s), GUNICORN_GRACEFUL_TIMEOUT (25 s),
 GUNICORN_KEEPALIVE (5 s, longer than nginx's upstream keepalive is not needed),
 GUNICORN_MAX_REQUESTS (1000, jittered, recycles workers that leak),
 DJANGO_LOG_FORMAT / DJANGO_LOG_LEVEL (as for Django; json unless the settings are not
-production ones).
+production ones), PROMETHEUS_MULTIPROC_DIR (unset: each worker's /metrics shows its own
+counts only; set it whenever there is more than one worker).
 """
 
 import multiprocessing
 import os
+from typing import TYPE_CHECKING
 
 from config.logging import logging_config
+
+if TYPE_CHECKING:
+    from gunicorn.arbiter import Arbiter
+    from gunicorn.workers.base import Worker
 
 
 def _int(name: str, default: int) -> int:
@@ -53,3 +59,30 @@ accesslog = "-"
 # The request id comes from the response header the middleware sets (or nginx's).
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms "%(a)s"'
 logconfig_dict = logging_config(_format, os.environ.get("DJANGO_LOG_LEVEL", "INFO"), gunicorn=True)
+
+# /metrics (config/metrics.py) with several workers: prometheus_client's multiprocess mode.
+# Each worker writes its counts to files in this folder (prometheus_client reads the
+# variable itself, so it must be in the environment, not set here), and a scrape of any
+# worker adds up all of them. The folder is emptied when the server starts, and the files
+# of each worker that exits (every GUNICORN_MAX_REQUESTS requests) are folded into one
+# archive, so that scrapes do not slow down as workers come and go (config/metrics_files.py).
+_metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+if _metrics_dir:
+    # Now: preload_app loads the app (whose metrics open their files) before on_starting.
+    os.makedirs(_metrics_dir, exist_ok=True)
+
+
+def on_starting(server: "Arbiter") -> None:
+    # Before any worker is forked. The master's own files (from preloading) go too: it
+    # counts nothing, and each worker opens files of its own at its first count.
+    if _metrics_dir:
+        from config.metrics_files import reset_directory
+
+        reset_directory(_metrics_dir)
+
+
+def child_exit(server: "Arbiter", worker: "Worker") -> None:
+    if _metrics_dir:
+        from config.metrics_files import archive_dead_process
+
+        archive_dead_process(_metrics_dir, worker.pid)

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path, re_path
 
-from config import views
+from config import metrics, views
 from config.api import ApiRootView
 from config.docs import RedocView, SchemaView, SwaggerView
 from images.views import serve_media
@@ -34,6 +34,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    # Prometheus' scrape, for DJANGO_METRICS_TOKEN's holder; a 404 like any unknown URL else.
+    path("metrics", metrics.metrics, name="metrics"),
     path("robots.txt", views.robots_txt, name="robots-txt"),
     # Uploaded images, served by the app itself (nginx serves the same files in front).
     path("media/<path:name>", serve_media, name="media"),

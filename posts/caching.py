@@ -42,6 +42,7 @@ from django.db import transaction
 from django.db.models import Count, Min, Q
 from django.http import HttpResponse
 from django.utils import timezone
+from prometheus_client import Counter
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -295,6 +296,15 @@ def remember(name: str, produce: Callable[[], object]) -> object:
 
 # --- Anonymous responses ------------------------------------------------------------------
 
+# /metrics (config/metrics.py): how often an anonymous list or detail was answered from the
+# cache. Counted here, where the answer is decided: counting the cache backend's gets would
+# mix in generations, counts and throttle counters.
+RESPONSE_CACHE_LOOKUPS = Counter(
+    "blog_response_cache_lookups",
+    "Anonymous post list and detail requests looked up in the response cache, by result (hit or miss).",
+    ["result"],
+)
+
 
 def response_cache_enabled() -> bool:
     return getattr(settings, "POSTS_RESPONSE_CACHE", False)
@@ -340,6 +350,7 @@ def cached_response(
     if key is None:
         return produce()
     body = cache.get(key)
+    RESPONSE_CACHE_LOOKUPS.labels("miss" if body is None else "hit").inc()
     if body is not None:
         return HttpResponse(body, content_type=request.accepted_renderer.media_type)
     # Read before the queries run: entries from before a concurrent write stay under

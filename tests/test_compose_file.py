@@ -136,6 +136,19 @@ def test_every_django_variable_offered_is_read_by_the_settings():
     assert django_side - {"DJANGO_SETTINGS_MODULE"} <= settings_variables()
 
 
+def test_each_app_server_adds_up_its_own_workers_metrics():
+    # Scraped one by one; the token is optional (unset, /metrics is a 404).
+    for name in APP_SERVERS:
+        environment = SERVICES[name]["environment"]
+        assert environment["DJANGO_METRICS_TOKEN"] == "${DJANGO_METRICS_TOKEN:-}"
+        # On memory, in the container: gunicorn creates and empties it when it starts.
+        assert environment["PROMETHEUS_MULTIPROC_DIR"].startswith("/dev/shm/")  # noqa: S108 - in the container
+    assert '"PROMETHEUS_MULTIPROC_DIR"' in GUNICORN_SOURCE
+    # Nothing else runs gunicorn, and nothing else is scraped.
+    for name in ["migrate", "worker", "beat"]:
+        assert "PROMETHEUS_MULTIPROC_DIR" not in SERVICES[name]["environment"], name
+
+
 def test_every_gunicorn_variable_offered_is_read_by_its_config():
     offered = {name for name in env_example() if name.startswith("GUNICORN_")}
     offered |= set(re.findall(r"\b(GUNICORN_\w+)=", DOCKERFILE))

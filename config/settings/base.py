@@ -78,7 +78,12 @@ LOCAL_APPS = [
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
-    # First, so that every response (413s and JSON errors included) carries the request id.
+    # Metrics (config/metrics.py) first: its latency histogram times the whole stack, and
+    # its database figures count the queries of every middleware. It logs nothing, so it
+    # needs no request id.
+    "config.metrics.PrometheusBeforeMiddleware",
+    # First after the metrics, so that every response (413s and JSON errors included)
+    # carries the request id.
     "config.request_id.RequestIdMiddleware",
     # As high as possible (django-cors-headers' advice): it answers preflights itself, and
     # the responses of every middleware below (413, 400 for a NUL, JSON errors) get the
@@ -101,8 +106,13 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Last: turns a lockout flagged during authentication into its response.
+    # Last but the metrics: turns a lockout flagged during authentication into its response.
     "axes.middleware.AxesMiddleware",
+    # Metrics, last: nearest the view, where the route is known. It counts responses by
+    # route and status as the view (or Django's error handling) gave them; an answer made
+    # by a middleware above instead (a 413, a CORS preflight, a lockout) is counted only
+    # in the first one's totals.
+    "config.metrics.PrometheusAfterMiddleware",
 ]
 
 TEMPLATES = [
@@ -515,6 +525,21 @@ SPECTACULAR_SETTINGS = {
         "config.schema.mark_anonymous_operations",
     ],
 }
+
+# --- Metrics (config/metrics.py) ------------------------------------------------------
+
+# /metrics answers only "Authorization: Bearer <this>"; unset, it is a 404 like any
+# unknown URL. A long random string: guesses are not throttled, only its length stops them.
+METRICS_TOKEN = env("DJANGO_METRICS_TOKEN", default="")
+# prometheus_client's multiprocess mode: each gunicorn worker writes its counts to files
+# here, and a scrape adds up every worker of the server. prometheus_client reads the
+# variable itself when imported; gunicorn's config empties the folder when it starts.
+PROMETHEUS_MULTIPROC_DIR = env("PROMETHEUS_MULTIPROC_DIR", default="")
+# Seconds. django-prometheus' default starts at 10 ms, which most queries and cached
+# responses here stay under; nothing runs past gunicorn's 30 s timeout.
+PROMETHEUS_LATENCY_BUCKETS = (
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, float("inf"),
+)  # fmt: skip
 
 # --- Logging --------------------------------------------------------------------------
 
