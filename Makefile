@@ -36,10 +36,10 @@ run: demo  ## Install, migrate, load demo data once, serve on http://127.0.0.1:8
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 worker: install  ## A Celery worker (broker: CELERY_BROKER_URL, else REDIS_URL; run `make run` with the same)
-	$(BIN)/celery -A config worker --loglevel INFO
+	DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-config.settings.local} $(BIN)/celery -A config worker --loglevel INFO
 
 beat: install  ## Celery beat: the outbox sweep and scheduled posts' announcements
-	$(BIN)/celery -A config beat --loglevel INFO --schedule $${TMPDIR:-/tmp}/blog-celerybeat-schedule
+	DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-config.settings.local} $(BIN)/celery -A config beat --loglevel INFO --schedule $${TMPDIR:-/tmp}/blog-celerybeat-schedule
 
 mailserver: install  ## An SMTP server on 127.0.0.1:1025 that prints every mail (DJANGO_EMAIL_URL=smtp://127.0.0.1:1025)
 	$(BIN)/python -m aiosmtpd -n -l 127.0.0.1:1025 -c aiosmtpd.handlers.Debugging stdout

@@ -13,7 +13,11 @@ import os
 
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+# Production, as config/wsgi.py: importing ``config`` (gunicorn's ``config.wsgi`` does)
+# runs this first, so a "local" default here would make a server started without the
+# variable serve DEBUG pages signed with the public development key. manage.py sets
+# local before it gets here; `make worker` and `make beat` say local themselves.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
 app = Celery("config")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -141,14 +141,14 @@ def replica_reads(args, checks: Checks) -> None:
     with psycopg.connect(args.replica_url, autocommit=True) as connection:
         in_recovery = connection.execute("SELECT pg_is_in_recovery()").fetchone()[0]
         # Each backend's last statement: the app's (and pgbouncer's) connections to the
-        # replica ran the searches' queries.
+        # replica have read the posts (the searched word itself is a bound parameter).
         readers = connection.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
-            " AND pid <> pg_backend_pid() AND query LIKE %s",
-            [f"%replica{stamp}%"],
+            " AND pid <> pg_backend_pid() AND datname = current_database() AND query LIKE %s",
+            ["%posts_post%"],
         ).fetchone()[0]
     checks.expect(in_recovery, "the replica is a standby (in recovery)")
-    checks.expect(readers >= 1, "its connections ran those searches", f"{readers} backend(s)")
+    checks.expect(readers >= 1, "its connections have read the posts", f"{readers} backend(s)")
     stats = pgbouncer_show(args, "STATS")
     replica_xacts = sum(
         int(row["total_xact_count"]) for row in stats if row["database"] == args.replica_database
@@ -422,7 +422,7 @@ def main() -> int:
         "--replica-delay", type=float, default=2, help="its recovery_min_apply_delay, seconds"
     )
     parser.add_argument("--pgbouncer-admin-url", required=True)
-    parser.add_argument("--pin-cookie", default="blog_pin")
+    parser.add_argument("--pin-cookie", default="primary_until")
     parser.add_argument("--metrics-token", default=os.environ.get("DJANGO_METRICS_TOKEN", ""))
     parser.add_argument("--static-root", default="staticfiles")
     parser.add_argument("--throttle-limit", type=int, default=5)

@@ -195,7 +195,9 @@ for i in "${!APP_PORTS[@]}"; do
       DJANGO_DB_PGBOUNCER=true)
     how=", its databases through pgbouncer"
   fi
-  env "${via[@]}" GUNICORN_BIND="127.0.0.1:$port" GUNICORN_PROC_NAME="blog-scale-$port" \
+  # Each server's workers add up their metrics in a folder of the server's own.
+  env "${via[@]}" PROMETHEUS_MULTIPROC_DIR="$work/metrics-app$((i + 1))" \
+    GUNICORN_BIND="127.0.0.1:$port" GUNICORN_PROC_NAME="blog-scale-$port" \
     setsid "$GUNICORN" --config config/gunicorn.conf.py config.wsgi:application \
     >"$work/app$((i + 1)).log" 2>&1 &
   pids+=("$!")

@@ -331,3 +331,21 @@ def test_postgres_connections_are_health_checked_and_fail_fast(monkeypatch):
     finally:
         monkeypatch.undo()
         importlib.reload(base)
+
+
+@pytest.mark.parametrize("entry", ["config.wsgi", "config.asgi"])
+def test_a_server_started_without_a_settings_module_runs_production_settings(entry):
+    # Importing the ``config`` package loads the Celery app first; its default must not
+    # turn a server into a DEBUG one signed with the public development key.
+    env = {name: value for name, value in os.environ.items() if not name.startswith("DJANGO_")}
+    result = run_python(["-c", f"import {entry}"], env)
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr  # production's refusal, not local's DEBUG
+    started = run_python(
+        [
+            "-c",
+            f"import {entry}; from django.conf import settings as s; print(s.SETTINGS_MODULE, s.DEBUG)",
+        ],
+        {**env, **PRODUCTION_ENV},
+    )
+    assert started.stdout.split() == ["config.settings.production", "False"], started.stderr
