@@ -134,8 +134,19 @@ class UsernameClaimAdmin(admin.ModelAdmin):
 
 @admin.register(Follow)
 class FollowAdmin(admin.ModelAdmin):
+    """Follows; saves and deletes go through ``accounts.services`` (profiles show counts)."""
+
     list_display = ("follower", "followed", "created_at")
     list_select_related = ("follower", "followed")
     search_fields = ("follower__username", "followed__username")
     autocomplete_fields = ("follower", "followed")
     date_hierarchy = "created_at"
+
+    def save_model(self, request: HttpRequest, obj: Follow, form: forms.ModelForm, change: bool) -> None:
+        services.save_follow(follow=obj)
+
+    def delete_model(self, request: HttpRequest, obj: Follow) -> None:
+        services.delete_follows(follows=Follow.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        services.delete_follows(follows=queryset)

@@ -28,7 +28,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
@@ -44,8 +44,10 @@ from notifications import mail
 from posts import caching, events
 from posts.models import Comment, Like, Post
 
-# What post lists and details show of their author: changing one invalidates them.
-SHOWN_ON_POSTS = ("username", "display_name")
+# What anyone may see of an account, on its profile and on the posts and comments that
+# show their author (Conduit's authors carry the bio and the image): changing one moves
+# the cache generation (posts.caching), as a follow does. The username comes first.
+SHOWN_PUBLICLY = ("username", "display_name", "bio", "image", "avatar_id", "date_joined", "is_active")
 
 
 class AccountConflict(Exception):
@@ -167,7 +169,7 @@ def save_user(*, user: User, update_fields: Collection[str] | None = None) -> Us
     ``AccountGone`` when the account was, and ``UsernameTaken`` or ``EmailTaken`` when
     another account has them, even when it won a race for them a moment ago: the unique
     constraints decide. A change of what
-    posts show of their author (``SHOWN_ON_POSTS``) invalidates the cached post pages;
+    anyone may see of the account (``SHOWN_PUBLICLY``) invalidates the cached pages;
     nothing else about an account does (a login saves ``last_login``: no page changes).
     """
     adding = user._state.adding
@@ -180,14 +182,14 @@ def save_user(*, user: User, update_fields: Collection[str] | None = None) -> Us
                 _claim(user, user.username)
             else:
                 hold_account(user_id=user.pk)
-                shown = User.objects.filter(pk=user.pk).values_list(*SHOWN_ON_POSTS).get()
+                shown = User.objects.filter(pk=user.pk).values_list(*SHOWN_PUBLICLY).get()
                 previous = shown[0]
                 if previous.lower() != user.username.lower():
                     # A name taken before claims existed has no row yet: give it one.
                     UsernameClaim.objects.get_or_create(name=previous.lower(), defaults={"user": user})
                     _claim(user, user.username)
                 user.save(update_fields=update_fields)
-                if shown != tuple(getattr(user, field) for field in SHOWN_ON_POSTS):
+                if shown != tuple(getattr(user, field) for field in SHOWN_PUBLICLY):
                     caching.bump()
     except (IntegrityError, AccountConflict) as exc:
         if adding:  # the insert was rolled back: the instance is still a new one
@@ -379,19 +381,42 @@ def spend_refresh_token(*, token: RefreshToken) -> None:
 
 
 def follow(*, follower: User, followed: User) -> None:
-    """``follower`` follows ``followed``; idempotent. Raises ``CannotFollowSelf``."""
+    """``follower`` follows ``followed``; idempotent. Raises ``CannotFollowSelf``.
+
+    Both profiles show their counts of follows: a new one moves the cache generation."""
     if follower.pk == followed.pk:
         raise CannotFollowSelf()
     try:
         with transaction.atomic():
-            Follow.objects.get_or_create(follower=follower, followed=followed)
+            _, created = Follow.objects.get_or_create(follower=follower, followed=followed)
+            if created:
+                caching.bump()
     except IntegrityError:
         pass  # a concurrent request created the same follow (unique pair): the outcome is the same
 
 
 def unfollow(*, follower: User, followed: User) -> None:
     """``follower`` no longer follows ``followed``; idempotent."""
-    Follow.objects.filter(follower=follower, followed=followed).delete()
+    with transaction.atomic():
+        deleted, _ = Follow.objects.filter(follower=follower, followed=followed).delete()
+        if deleted:
+            caching.bump()
+
+
+@transaction.atomic
+def save_follow(*, follow: Follow) -> Follow:
+    """Save a follow as a form built it (the admin's)."""
+    follow.save()
+    caching.bump()
+    return follow
+
+
+@transaction.atomic
+def delete_follows(*, follows: QuerySet[Follow]) -> int:
+    """Delete ``follows`` (the admin's); returns how many."""
+    deleted = follows.delete()[1].get(Follow._meta.label, 0)
+    caching.bump()
+    return deleted
 
 
 # --- Email: verified addresses and password resets ---------------------------------------

@@ -1,6 +1,7 @@
 """OpenAPI post-processing: the error responses every client must handle, and what the
 URL's and bodies' strings may hold."""
 
+import copy
 from typing import Any
 
 from config.fields import NO_NUL
@@ -128,4 +129,67 @@ def mark_anonymous_operations(result: dict[str, Any], generator, request, public
         for operation in operations.values():
             if operation.get("security") == [{}]:
                 operation["security"] = []
+    return result
+
+
+# The /api/v1/ reads whose anonymous answers carry the generation ETag
+# (config.http_cache.GENERATION_ROUTES): each documents If-None-Match and its 304.
+CONDITIONAL_READS = (
+    "/api/v1/posts/",
+    "/api/v1/posts/{slug}/",
+    "/api/v1/posts/{slug}/comments/",
+    "/api/v1/comments/{id}/",
+    "/api/v1/tags/",
+    "/api/v1/tags/{slug}/",
+    "/api/v1/categories/",
+    "/api/v1/categories/{slug}/",
+    "/api/v1/users/{username}/",
+)
+CONDITIONAL_REQUESTS = (
+    "\n\n**Caching.** Every `GET` answered 200 carries an `ETag` (unless it is `no-store`, "
+    "like the export); sending it back in `If-None-Match` (strong or `W/` form, a list, or "
+    "`*`) gets a `304` with no body while the answer is unchanged. Anonymous reads of posts, "
+    "comments, tags, categories and profiles (and Conduit's, the feeds and the pages) have an "
+    "ETag computed from what every write moves, so their `304` costs the server no rendering "
+    "and no query. Answers to requests without credentials are `Cache-Control: public, "
+    "no-cache`: a shared cache (a CDN) may store them but must revalidate each use, so a "
+    "write shows at once and revalidating costs a `304`. Answers to requests with "
+    "credentials, which may show what only the caller sees (`liked`, `following`, drafts), "
+    "and any answer that sets a cookie, are `private`. All say `Vary: Accept, "
+    "Authorization, Cookie`."
+)
+ETAG_HEADER = {
+    "description": "The answer's validator, for `If-None-Match`. Weak (`W/`) when made from "
+    "the cache generation, strong when hashed from the body.",
+    "schema": {"type": "string"},
+}
+IF_NONE_MATCH = {
+    "in": "header",
+    "name": "If-None-Match",
+    "required": False,
+    "description": "ETags of answers the client holds: a `304` with no body while one of them "
+    "is still current.",
+    "schema": {"type": "string"},
+}
+NOT_MODIFIED = {
+    "description": "Not modified: the `ETag` in `If-None-Match` is current. No body; the "
+    "`ETag`, `Vary` and `Cache-Control` headers are those of the 200.",
+    "headers": {"ETag": ETAG_HEADER},
+}
+
+
+def describe_conditional_requests(result: dict[str, Any], generator, request, public) -> dict[str, Any]:
+    """ETags and 304s (config.http_cache): said once for the API, and on the public reads
+    whose 304 costs nothing, with ``If-None-Match`` and the 304 response."""
+    info = result.setdefault("info", {})
+    info["description"] = info.get("description", "") + CONDITIONAL_REQUESTS
+    for path, operations in result.get("paths", {}).items():
+        operation = operations.get("get")
+        if operation is None or path not in CONDITIONAL_READS:
+            continue
+        operation.setdefault("parameters", []).append(copy.deepcopy(IF_NONE_MATCH))
+        responses = operation.setdefault("responses", {})
+        responses["304"] = copy.deepcopy(NOT_MODIFIED)
+        if "200" in responses:
+            responses["200"].setdefault("headers", {})["ETag"] = copy.deepcopy(ETAG_HEADER)
     return result

@@ -173,8 +173,12 @@ def shown_by_foreign_key(image: Image) -> bool:
 
 
 def set_alt(*, image: Image, alt: str) -> Image:
-    image.alt = alt
-    image.save(update_fields=["alt"])
+    """Change the image's alt text, which covers and avatars that show it show too."""
+    with transaction.atomic():
+        image.alt = alt
+        image.save(update_fields=["alt"])
+        if shown_by_foreign_key(image):
+            caching.bump()
     return image
 
 

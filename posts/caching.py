@@ -2,8 +2,9 @@
 
 Two counters live in the cache (Redis when ``REDIS_URL`` is set):
 
-- the *content* generation moves on every write a post list or detail shows: posts,
-  their tags, comments, likes, tags, categories and authors' public names;
+- the *content* generation moves on every write that an anonymous read of posts,
+  comments, tags, categories or profiles shows: posts, their tags, comments, likes,
+  tags, categories, what anyone sees of an account, follows;
 - the *posts* generation moves only when the set of public posts may change (a post
   created, deleted, published or unpublished), the only writes that change the count.
 
@@ -13,18 +14,18 @@ happens and again when its transaction commits, so a reader that ran between the
 cannot leave data from before the commit under the newer generation.
 
 Invalidation is explicit: each service that changes what is cached (``posts.services``,
-``accounts.services`` for the author's name) calls :func:`bump` once, and every face
+``accounts.services`` for public account fields and follows, ``images.services`` for
+images that covers and avatars show) calls :func:`bump` once, and every face
 (the API, the pages, Conduit, the admin, ``seed_blog``) writes through them. No model
 signal moves a generation: a login, which saves ``last_login``, keeps every cached page.
 
 Scheduled posts turn public with no write at all, so nothing is cached past the moment
 the next scheduled post becomes public.
 
-With read replicas (``config.replicas``), a reader may reach a replica that has not yet
-replayed the last write when the generation has already moved: what it read could then
-be kept under the new generation until the next write. So for
-``DATABASE_REPLICA_PIN_SECONDS`` after a write (as long as a writer is kept on the
-primary) nothing read from a replica is kept; it is still served.
+With read replicas (``REPLICA_DATABASES``), a read just after a write may come from a
+replica that has not replayed it: for ``DATABASE_REPLICA_PIN_SECONDS`` after each bump
+nothing is stored under a generation (:func:`settled` is False), and the conditional
+requests' ETags come from the body rather than the generation (:func:`validator`).
 """
 
 import hashlib
@@ -46,8 +47,6 @@ from prometheus_client import Counter
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-
-from config import replicas
 
 CONTENT = "content"
 POSTS = "posts"
@@ -90,23 +89,37 @@ def _incr(name: str) -> None:
         cache.set(key, _fresh_generation(), timeout=None)
 
 
-def _written_key() -> str:
-    return f"{KEY_PREFIX}:written"
+def _last_bump_key() -> str:
+    return f"{KEY_PREFIX}:last-bump"
 
 
-def _note_write() -> None:
-    if settings.REPLICA_DATABASES:
-        cache.set(_written_key(), True, math.ceil(settings.DATABASE_REPLICA_PIN_SECONDS))
+# How long the time of the last bump is kept beyond the pin: longer than any read runs
+# (the statement timeout), so that a read's ``settled(since=...)`` still finds it.
+LAST_BUMP_MARGIN_SECONDS = 60
 
 
-def _replica_may_lag() -> bool:
-    """Whether this request reads from a replica that may not have the last write yet."""
-    return replicas.reading_from_replica() and cache.get(_written_key()) is not None
+def _replica_pin_seconds() -> float:
+    """How long after a write a replica may still lag behind it; 0 without replicas."""
+    if not getattr(settings, "REPLICA_DATABASES", None):
+        return 0.0
+    return float(getattr(settings, "DATABASE_REPLICA_PIN_SECONDS", 0) or 0)
 
 
-def _keep(key: str, value: object, timeout: int | None) -> None:
-    if not _replica_may_lag():
-        cache.set(key, value, timeout)
+def settled(*, since: float | None = None) -> bool:
+    """Whether reads that began at ``since`` (a ``time.time()``; default now) reflect every
+    write up to the current generations, so that what they found may be kept under them.
+
+    Always so with one database. With replicas (``REPLICA_DATABASES``), not while the last
+    bump is younger than ``DATABASE_REPLICA_PIN_SECONDS``: a replica may not have replayed
+    that write yet, and its answer kept under the new generation would outlive the lag.
+    Called before the reads (``since`` when only after them): a bump during the reads
+    moves the generation past the key they were read for, which the writes' rule covers."""
+    pin = _replica_pin_seconds()
+    if not pin:
+        return True
+    last = cache.get(_last_bump_key())
+    start = time.time() if since is None else since
+    return last is None or last <= start - pin
 
 
 def bump(*, posts: bool = False) -> None:
@@ -122,7 +135,9 @@ def bump(*, posts: bool = False) -> None:
     def incr_all() -> None:
         for name in names:
             _incr(name)
-        _note_write()
+        pin = _replica_pin_seconds()
+        if pin:
+            cache.set(_last_bump_key(), time.time(), math.ceil(pin) + LAST_BUMP_MARGIN_SECONDS)
 
     incr_all()
     transaction.on_commit(incr_all)
@@ -131,23 +146,32 @@ def bump(*, posts: bool = False) -> None:
 def _seconds_until_next_publication(posts_generation: int) -> float | None:
     """Seconds until the next scheduled post turns public, or None when none is
     scheduled; one query per posts generation (and per scheduled post that turns public)."""
+    now = time.time()
+    at = _next_publication_at(posts_generation, now)
+    return at - now if at else None
+
+
+def _next_publication_at(posts_generation: int, now: float) -> float:
+    """When the next scheduled post turns public (a ``time.time()``), 0 when none is
+    scheduled: from the cache, or one query when it does not know or that time has come."""
     from posts.models import Post
 
-    now = time.time()
     at = cache.get(_next_publication_key(posts_generation))
     if at is None or (at and at <= now):
+        keep = settled()
         first = Post.objects.scheduled().order_by("published_at").values_list("published_at", flat=True)
-        at = _remember_next_publication(posts_generation, first.first())
-    return at - now if at else None
+        at = _remember_next_publication(posts_generation, first.first(), keep=keep)
+    return at
 
 
 def _next_publication_key(posts_generation: int) -> str:
     return f"{KEY_PREFIX}:next-publication:{posts_generation}"
 
 
-def _remember_next_publication(posts_generation: int, when: datetime | None) -> float:
+def _remember_next_publication(posts_generation: int, when: datetime | None, *, keep: bool) -> float:
     at = when.timestamp() if when is not None else 0.0
-    _keep(_next_publication_key(posts_generation), at, RESPONSE_SECONDS)
+    if keep:
+        cache.set(_next_publication_key(posts_generation), at, RESPONSE_SECONDS)
     return at
 
 
@@ -185,6 +209,7 @@ def public_post_count() -> int:
         # published posts' date index), so that searches, which keep their results only
         # when it is known (see _set_if_known), can on small sites too. Small sites
         # count on every request: the cache is written only when the answer changed.
+        keep = settled()
         now = timezone.now()
         totals = Post.objects.filter(status=Post.Status.PUBLISHED).aggregate(
             public=Count("pk", filter=is_public(at=now)),
@@ -193,11 +218,11 @@ def public_post_count() -> int:
         count = totals["public"]
         at = totals["next"].timestamp() if totals["next"] is not None else 0.0
         if cached.get(next_key) != at:
-            _remember_next_publication(posts_generation, totals["next"])
-        if count >= getattr(settings, "POSTS_COUNT_CACHE_MIN", COUNT_CACHE_MIN):
+            _remember_next_publication(posts_generation, totals["next"], keep=keep)
+        if count >= getattr(settings, "POSTS_COUNT_CACHE_MIN", COUNT_CACHE_MIN) and keep:
             timeout = _timeout(_kept_seconds(), posts_generation)
             if timeout:
-                _keep(key, count, timeout)
+                cache.set(key, count, timeout)
     return count
 
 
@@ -211,7 +236,10 @@ def filtered_count(params: list, count: Callable[[], int]) -> int:
     visit every one of them, on every page of that list.
     """
     value = kept_filtered_count(params)
-    return keep_filtered_count(params, count()) if value is None else value
+    if value is not None:
+        return value
+    started = time.time()
+    return keep_filtered_count(params, count(), counted_since=started)
 
 
 def kept_filtered_count(params: list) -> int | None:
@@ -219,10 +247,11 @@ def kept_filtered_count(params: list) -> int | None:
     return cache.get(_kept_key("filtered-count", params))
 
 
-def keep_filtered_count(params: list, value: int) -> int:
-    """Keep ``value``, just counted, as the count of ``params`` if it is large enough."""
+def keep_filtered_count(params: list, value: int, *, counted_since: float) -> int:
+    """Keep ``value``, counted by reads that began at ``counted_since`` (a ``time.time()``),
+    as the count of ``params`` if it is large enough."""
     if value >= getattr(settings, "POSTS_COUNT_CACHE_MIN", COUNT_CACHE_MIN):
-        _set_if_known(_kept_key("filtered-count", params), value)
+        _set_if_known(_kept_key("filtered-count", params), value, since=counted_since)
     return value
 
 
@@ -251,9 +280,10 @@ def _kept(
     key = _kept_key(kind, params)
     value = cache.get(key)
     if value is None:
+        started = time.time()
         value = compute()
         if keep is None or keep(value):
-            _set_if_known(key, value)
+            _set_if_known(key, value, since=started)
     return value
 
 
@@ -262,13 +292,13 @@ def _kept_key(kind: str, params: list) -> str:
     return f"{KEY_PREFIX}:{kind}:{generation(CONTENT)}:{digest}"
 
 
-def _set_if_known(key: str, value: object) -> None:
+def _set_if_known(key: str, value: object, *, since: float) -> None:
     # Only when the next publication is already known (the public list, the home page
     # and the response cache look it up once per post write): looking it up here would
-    # cost a search or a filtered list one more query.
+    # cost a search or a filtered list one more query. ``since``: when the reads began.
     timeout = _known_timeout(_kept_seconds(), generation(POSTS))
-    if timeout:
-        _keep(key, value, timeout)
+    if timeout and settled(since=since):
+        cache.set(key, value, timeout)
 
 
 def _known_timeout(limit: int, posts_generation: int) -> int | None:
@@ -287,11 +317,36 @@ def remember(name: str, produce: Callable[[], object]) -> object:
     key = f"{KEY_PREFIX}:value:{name}:{generation(CONTENT)}"
     value = cache.get(key)
     if value is None:
+        # Both read before ``produce()`` runs, as the key is: see ``cached_response``.
         timeout = _timeout(max(RESPONSE_SECONDS, _kept_seconds()), generation(POSTS))
+        keep = settled()
         value = produce()
-        if timeout:
-            _keep(key, value, timeout)
+        if timeout and keep:
+            cache.set(key, value, timeout)
     return value
+
+
+def validator() -> str | None:
+    """What every anonymous response the generations cover depends on besides its URL,
+    its format and the code that renders it: the content and posts generations and the
+    next scheduled publication (so that the moment a scheduled post turns public changes
+    it, with no write). ``config.http_cache`` makes the ETag of such responses from it
+    before the view runs, so that a matching ``If-None-Match`` costs no rendering.
+
+    None while reads may not reflect the generations yet (see :func:`settled`): the ETag
+    then comes from the body. Two cache reads; a query once per posts generation (and
+    per scheduled post turning public) to learn the next publication.
+    """
+    names = {CONTENT: _generation_key(CONTENT), POSTS: _generation_key(POSTS)}
+    found = cache.get_many([*names.values(), _last_bump_key()])
+    now = time.time()
+    pin = _replica_pin_seconds()
+    last = found.get(_last_bump_key())
+    if pin and last is not None and last > now - pin:
+        return None
+    content = found.get(names[CONTENT]) or generation(CONTENT)
+    posts = found.get(names[POSTS]) or generation(POSTS)
+    return f"{content}:{posts}:{_next_publication_at(posts, now)!r}"
 
 
 # --- Anonymous responses ------------------------------------------------------------------
@@ -356,7 +411,7 @@ def cached_response(
     # Read before the queries run: entries from before a concurrent write stay under
     # the older generation.
     timeout = _timeout(RESPONSE_SECONDS, generation(POSTS))
-    keep = not _replica_may_lag()
+    keep = settled()
     response = produce()
     if response.status_code == 200 and timeout and keep and set(request.query_params) <= set(params):
         response.add_post_render_callback(lambda rendered: cache.set(key, rendered.content, timeout))

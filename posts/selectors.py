@@ -232,7 +232,7 @@ def _narrowed_page(
         if count is None:
             # Past the end there is no row to carry the count: count alone.
             total = rows[0].total if rows else narrowing.matches(narrowing.value, now).count()
-            count = caching.keep_filtered_count(key, total)
+            count = caching.keep_filtered_count(key, total, counted_since=now.timestamp())
     if window.offset >= count:
         return ListPage([], count, window)
     return ListPage(_with_tag_list(rows), count, window)

@@ -289,6 +289,15 @@ def add_comment(*, post: Post, author: User, body: str) -> Comment:
 
 
 @transaction.atomic
+def update_comment(*, comment: Comment, body: str) -> Comment:
+    """Change a comment's text (its author's edit)."""
+    comment.body = body
+    comment.save()
+    caching.bump()
+    return comment
+
+
+@transaction.atomic
 def delete_comment(*, comment: Comment) -> None:
     deleted = Comment.objects.filter(pk=comment.pk).delete()[0]
     if deleted and not comment.is_hidden:

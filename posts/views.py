@@ -177,6 +177,10 @@ class CommentViewSet(
     def get_queryset(self) -> QuerySet:
         return Comment.objects.visible_to(self.request.user).select_related("author", "post")
 
+    def perform_update(self, serializer: CommentSerializer) -> None:
+        body = serializer.validated_data.get("body", serializer.instance.body)
+        serializer.instance = services.update_comment(comment=serializer.instance, body=body)
+
     def perform_destroy(self, instance: Comment) -> None:
         services.delete_comment(comment=instance)
 

@@ -2,8 +2,9 @@
 """Render docker/nginx/templates/default.conf.template for an nginx outside Docker.
 
 The same server configuration as the compose stack (upstream, retries, headers, limits,
-gzip, static files), with the compose service addresses replaced, wrapped in a small
-standalone nginx.conf whose pid, logs and temporary files stay in the output directory:
+gzip, static files, the micro-cache), with the compose service addresses replaced, wrapped
+in a small standalone nginx.conf whose pid, logs, temporary files and micro-cache
+(``cache/``) stay in the output directory:
 
     scripts/render_nginx_conf.py --out /tmp/nginx --mode plain --port 8140 \\
         --upstream app1=127.0.0.1:8141 --upstream app2=127.0.0.1:8142 \\
@@ -23,6 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "docker" / "nginx" / "templates" / "default.conf.template"
+# The micro-cache's directory in the template (the nginx image's), moved into --out.
+CACHE_PATH = "/var/cache/nginx/blog"
 MIME_TYPES = Path("/etc/nginx/mime.types")
 
 MAIN_CONF = """\
@@ -72,6 +75,7 @@ def render(
     key: str | None = None,
     http_port: int = 80,
     http2_directive: bool = True,
+    cache_dir: str | None = None,
 ) -> str:
     """The template's server configuration adapted to ``mode`` ("plain" or "tls")."""
     lines: list[str] = []
@@ -101,6 +105,8 @@ def render(
         text, count = re.subn(rf"\bserver {re.escape(name)}:\d+", f"server {address}", text)
         if count != 1:
             raise SystemExit(f"upstream {name!r} is not in the template")
+    if cache_dir is not None:
+        text = text.replace(f"proxy_cache_path {CACHE_PATH} ", f"proxy_cache_path {cache_dir} ")
     variables = {"NGINX_PLAIN_PORT": str(port), **variables}
     for name, value in variables.items():
         text = text.replace("${" + name + "}", value)
@@ -146,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         http_port=args.http_port,
         # `http2 on;` arrived in nginx 1.25.1; Debian 12 has 1.22 (the image has a newer one).
         http2_directive=nginx_version() >= (1, 25, 1),
+        cache_dir=str(out / "cache"),
     )
     (out / "blog.conf").write_text(blog_conf)
     (out / "nginx.conf").write_text(MAIN_CONF.format(template=args.template, out=out, mime_types=MIME_TYPES))

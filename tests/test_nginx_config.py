@@ -2,14 +2,24 @@
 accepts it, in plain HTTP (as `make scale-test` runs it) and with TLS (as compose does).
 
 The renderer must keep every proxy setting of the template, so that what the scale test
-proves holds for the compose stack too.
+proves holds for the compose stack too. The micro-cache is proven with the rendering in a
+real nginx in front of a stand-in app (127.0.0.1:8160-8162): hits for strangers, never
+for a request with credentials or for a private or cookie-setting answer, fresh within
+the entry's lifetime, and conditional requests answered right.
 """
 
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -117,6 +127,7 @@ def test_the_plain_rendering_keeps_every_proxy_setting(tmp_path):
         .replace("${NGINX_SERVER_NAME}", "127.0.0.1")
         .replace("${NGINX_STATIC_ROOT}", str(ROOT / "staticfiles"))
         .replace("${NGINX_MEDIA_ROOT}", str(ROOT / "media"))
+        .replace("proxy_cache_path /var/cache/nginx/blog ", f"proxy_cache_path {tmp_path / 'cache'} ")
         for line in expected
     ]
     missing = [line for line in substituted if line not in rendered]
@@ -190,3 +201,208 @@ def test_the_upload_endpoint_takes_an_image_as_large_as_the_app_does():
     assert "proxy_pass http://blog_app;" in upload
     assert "error_page 413 = @media_too_large;" in upload
     assert f"the limit is {limit} bytes" in location_block(TEMPLATE, "location @media_too_large {")
+
+
+# --- The micro-cache, with a real nginx in front of a stand-in app ---------------------------
+
+NGINX_PORT, APP_PORTS = 8160, (8161, 8162)
+
+
+class StandInApp:
+    """Two app servers on 127.0.0.1 answering as the blog does: ``/posts/`` public with a
+    weak ETag of the current version (a 304 when ``If-None-Match`` names it), and answers
+    that must never be stored: ``/private/``, ``/no-store/``, ``/sets-cookie/``. Counts
+    what reaches it, and the ``If-None-Match`` each request brought."""
+
+    ANSWERS = {
+        "/posts/": {"Cache-Control": "public, no-cache", "Vary": "Accept, Authorization, Cookie"},
+        "/private/": {"Cache-Control": "private, no-cache", "Vary": "Accept, Authorization, Cookie"},
+        "/no-store/": {"Cache-Control": "no-store"},
+        "/sets-cookie/": {"Cache-Control": "public, no-cache", "Set-Cookie": "csrftoken=abc; Path=/"},
+    }
+
+    def __init__(self) -> None:
+        self.version = 1
+        self.requests: list[tuple[str, str | None]] = []
+        self.lock = threading.Lock()
+        app = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                path = self.path.split("?")[0]
+                with app.lock:
+                    app.requests.append((path, self.headers.get("If-None-Match")))
+                    version = app.version
+                headers = app.ANSWERS.get(path)
+                if headers is None:
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                etag = f'W/"v{version}"'
+                if self.headers.get("If-None-Match") == etag:
+                    self.send_response(304)
+                    self.send_header("ETag", etag)
+                    self.end_headers()
+                    return
+                body = json.dumps({"path": path, "version": version}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("ETag", etag)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_HEAD = do_GET
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.servers = [ThreadingHTTPServer(("127.0.0.1", port), Handler) for port in APP_PORTS]
+        self.threads = [threading.Thread(target=server.serve_forever, daemon=True) for server in self.servers]
+        for thread in self.threads:
+            thread.start()
+
+    def reached(self, path: str) -> int:
+        with self.lock:
+            return sum(1 for seen, _ in self.requests if seen == path)
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.shutdown()
+            server.server_close()
+
+
+@pytest.fixture
+def proxied(tmp_path):
+    """nginx with the plain rendering on NGINX_PORT in front of the stand-in app: a
+    function ``get(path, **headers)`` answering (status, headers, body), and the app."""
+    app = StandInApp()
+    # nginx's workers run as nobody: they must reach the cache directory.
+    out = Path(tempfile.mkdtemp(prefix="blog-nginx-"))
+    out.chmod(0o755)
+    upstreams = [f"--upstream=app{n}=127.0.0.1:{port}" for n, port in enumerate(APP_PORTS, start=1)]
+    rendered = render(out, "--mode", "plain", "--port", str(NGINX_PORT), *upstreams, *VARIABLES)
+    assert rendered.returncode == 0, rendered.stderr
+    server = subprocess.Popen(  # noqa: S603 - nginx with our own configuration
+        [NGINX, "-p", str(out), "-c", str(out / "nginx.conf")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def get(path: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
+        request = urllib.request.Request(f"http://127.0.0.1:{NGINX_PORT}{path}", headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - 127.0.0.1
+                return response.status, dict(response.headers.items()), response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers.items()), error.read()
+
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                get("/nginx-healthz")
+                break
+            except OSError:
+                assert server.poll() is None, (out / "error.log").read_text()
+                assert time.monotonic() < deadline, "nginx did not start"
+                time.sleep(0.1)
+        yield get, app
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        app.stop()
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def cache_status(answer: tuple[int, dict[str, str], bytes]) -> str | None:
+    return answer[1].get("X-Cache-Status")
+
+
+@needs_nginx
+def test_a_second_anonymous_read_is_a_hit_that_never_reaches_the_app(proxied):
+    get, app = proxied
+    first, second = get("/posts/"), get("/posts/")
+    assert (first[0], cache_status(first)) == (200, "MISS")
+    assert (second[0], cache_status(second)) == (200, "HIT")
+    assert second[2] == first[2]
+    assert app.reached("/posts/") == 1
+    # Another format is another entry.
+    assert cache_status(get("/posts/", Accept="text/html")) == "MISS"
+
+
+@needs_nginx
+@pytest.mark.parametrize(
+    "credentials",
+    [
+        {"Authorization": "Bearer some.jwt.token"},
+        {"Authorization": "Token some.jwt.token"},
+        {"Cookie": "sessionid=abc123"},
+        {"Cookie": "csrftoken=x; sessionid=abc123"},
+        {"Cookie": "primary_until=1"},
+    ],
+    ids=["bearer", "conduit-token", "session", "session-among-others", "replica-pin"],
+)
+def test_a_request_with_credentials_is_never_answered_from_the_cache(proxied, credentials):
+    get, app = proxied
+    get("/posts/")  # an anonymous reader filled the entry
+    answers = [get("/posts/", **credentials) for _ in range(2)]
+    assert [cache_status(answer) for answer in answers] == ["BYPASS", "BYPASS"]
+    assert app.reached("/posts/") == 3
+    # ... nor stored for strangers: they still get the entry from before.
+    assert cache_status(get("/posts/")) == "HIT"
+
+
+@needs_nginx
+@pytest.mark.parametrize("path", ["/private/", "/no-store/", "/sets-cookie/"])
+def test_private_no_store_and_cookie_setting_answers_are_never_stored(proxied, path):
+    get, app = proxied
+    answers = [get(path) for _ in range(3)]
+    assert [answer[0] for answer in answers] == [200, 200, 200]
+    assert "HIT" not in [cache_status(answer) for answer in answers]
+    assert app.reached(path) == 3
+
+
+@needs_nginx
+def test_a_write_shows_within_the_cache_lifetime(proxied):
+    get, app = proxied
+    assert json.loads(get("/posts/")[2])["version"] == 1
+    app.version = 2  # a write
+    started = time.monotonic()
+    seen = 1
+    # nginx counts in whole seconds: an entry stored for 1 s lives 1 to 2 s.
+    while seen == 1 and time.monotonic() - started < 3:
+        answer = get("/posts/")
+        seen = json.loads(answer[2])["version"]
+        time.sleep(0.05)
+    assert seen == 2
+    assert time.monotonic() - started <= 2.5
+    # The expired entry was revalidated with its ETag, which the app no longer has.
+    assert app.requests[-1] == ("/posts/", 'W/"v1"')
+
+
+@needs_nginx
+def test_an_unchanged_entry_is_revalidated_with_a_304(proxied):
+    get, app = proxied
+    get("/posts/")
+    time.sleep(2.3)  # an entry stored for 1 s lives at most 2 s (whole seconds)
+    answer = get("/posts/")
+    assert (answer[0], cache_status(answer)) == (200, "REVALIDATED")
+    assert app.requests[-1] == ("/posts/", 'W/"v1"')
+
+
+@needs_nginx
+def test_if_none_match_is_answered_from_the_cache_or_by_the_app(proxied):
+    get, app = proxied
+    etag = get("/posts/")[1]["ETag"]
+    anonymous = get("/posts/", **{"If-None-Match": etag})
+    assert (anonymous[0], anonymous[2]) == (304, b"")
+    assert app.reached("/posts/") == 1  # nginx answered it from the entry
+    personal = get("/posts/", **{"If-None-Match": etag, "Authorization": "Bearer t"})
+    assert (personal[0], cache_status(personal)) == (304, "BYPASS")
+    assert app.requests[-1] == ("/posts/", etag)  # the app saw it and answered 304

@@ -22,7 +22,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect, ensure_csrf_cookie
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 from rest_framework.exceptions import NotFound
 
 from accounts import selectors as account_selectors
@@ -64,7 +64,9 @@ def _page_query(request: HttpRequest) -> str:
     return params.urlencode()
 
 
-@require_GET
+# The reader pages answer HEAD as GET (require_safe): caches and link checkers revalidate
+# with it, and a conditional HEAD gets the 304 a GET would.
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     """Public posts, newest first, or those matching ``search`` by relevance: the API's
     list and the API's search."""
@@ -80,7 +82,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "web/home.html", context)
 
 
-@require_GET
+@require_safe
 def post_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """A post for whoever may see it: public posts for everyone, drafts and scheduled
     posts for their author and staff only (404 for everyone else, as in the API)."""
@@ -96,7 +98,7 @@ def post_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "web/post_detail.html", context)
 
 
-@require_GET
+@require_safe
 def author(request: HttpRequest, username: str) -> HttpResponse:
     profile = account_selectors.public_profile(username=username, viewer=request.user)
     if profile is None:
@@ -112,7 +114,7 @@ def author(request: HttpRequest, username: str) -> HttpResponse:
     return render(request, "web/author.html", context)
 
 
-@require_GET
+@require_safe
 def tag(request: HttpRequest, slug: str) -> HttpResponse:
     """Public posts with a tag. A tag with no public post is a 404, as the API does not
     list it either (its name may come from someone's draft)."""

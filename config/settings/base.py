@@ -94,6 +94,11 @@ MIDDLEWARE = [
     "config.middleware.ApiExceptionMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # ETags, 304s, Vary and Cache-Control of every GET (config/http_cache.py): below CORS,
+    # whose headers its 304s need too; above the session and CSRF middleware, so that it
+    # sees the cookies they set (a response that sets one is never public); its fast
+    # path answers before the session is read.
+    "config.http_cache.HttpCacheMiddleware",
     # Before anything that reads the database: reads may go to a replica only inside it,
     # and an unsafe request's response pins its client to the primary (DATABASE_REPLICA_*).
     "config.replicas.ReplicaPinningMiddleware",
@@ -227,6 +232,14 @@ else:
 # Anonymous post list and detail responses from the cache, invalidated by every write
 # (posts.caching). Only with a cache every process shares; DJANGO_RESPONSE_CACHE overrides.
 POSTS_RESPONSE_CACHE = env.bool("DJANGO_RESPONSE_CACHE", default=bool(REDIS_URL))
+# ETags of anonymous reads made from the cache generations before the view runs, so that
+# a matching If-None-Match costs no query (config/http_cache.py). Only with a cache every
+# process shares, as above; otherwise ETags come from the body. DJANGO_GENERATION_ETAGS
+# overrides.
+GENERATION_ETAGS = env.bool("DJANGO_GENERATION_ETAGS", default=bool(REDIS_URL))
+# The deployed release (a version, a commit): part of every generation ETag, so that a
+# deploy changes them. Unset: a hash of the source files, computed once per process.
+RELEASE = env("DJANGO_RELEASE", default="")
 
 # --- Passwords ------------------------------------------------------------------------
 
@@ -523,6 +536,7 @@ SPECTACULAR_SETTINGS = {
         "config.schema.add_error_responses",
         "config.schema.describe_strings",
         "config.schema.mark_anonymous_operations",
+        "config.schema.describe_conditional_requests",
     ],
 }
 

@@ -19,6 +19,7 @@ CACHES = {
     "security": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "security"},
 }
 POSTS_RESPONSE_CACHE = False  # tests of posts.caching turn it on
+GENERATION_ETAGS = False  # likewise, the tests of config.http_cache
 # Throttle tests lower this through the settings fixture.
 AUTH_THROTTLE_RATE = env("DJANGO_AUTH_THROTTLE_RATE", default="10000/minute")
 ALLOWED_HOSTS = ["*"]
