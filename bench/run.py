@@ -329,7 +329,8 @@ class Nginx:
 
 
 def etag_of(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310
+    request = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
         response.read()
         etag = response.headers.get("ETag")
     if not etag:
@@ -662,7 +663,9 @@ def measure_size(
             # the generation ETag answers with a 304 before any view runs.
             paths[NGINX_ROW] = nginx.base + run.paths["list p1"]
             paths[NOT_MODIFIED_ROW] = run.paths["list p1"]
-            headers[NOT_MODIFIED_ROW] = {"If-None-Match": etag_of(server.base + run.paths["list p1"])}
+            # The same Accept as the ETag was fetched with: the API's ETag depends on it.
+            etag = etag_of(server.base + run.paths["list p1"])
+            headers[NOT_MODIFIED_ROW] = {"Accept": "application/json", "If-None-Match": etag}
         run.rows.update(measure_all(server, paths, duration, conns, database_url, headers=headers))
         for page_size in (20, 100):  # the query bound holds at any page size
             for name, path in (("list", "/api/v1/posts/"), ("tag", run.paths["list by tag"])):
@@ -906,9 +909,11 @@ def build_table(
                 ">= 10",
                 None,
             )
+            # A revalidation answered with a 200 (an ETag that did not match) counts as none.
+            not_modified = r[NOT_MODIFIED_ROW].rps if r[NOT_MODIFIED_ROW].status == 304 else 0
             check(
                 f"{tag} list p1 304 / 200 (req/s)",
-                ratio(r[NOT_MODIFIED_ROW].rps, r["list p1"].rps),
+                ratio(not_modified, r["list p1"].rps),
                 ">= 3",
                 None,
             )

@@ -133,15 +133,14 @@ def tokens(args, checks: Checks, user: dict) -> dict:
 
 def replica_reads(args, checks: Checks) -> None:
     checks.section("anonymous reads reach the replica, from both servers")
-    stamp = time.time_ns()
     for number, base in enumerate(args.app):
-        for each in range(3):  # searches nobody made before: no cache can answer them
-            answer = call(base, "GET", f"/api/v1/posts/?search=replica{stamp}x{number}x{each}")
-            checks.expect(answer.status == 200, f"an anonymous search on app{number + 1}", answer.status)
+        for each in range(3):  # page sizes nobody asked for yet: no cache can answer them
+            answer = call(base, "GET", f"/api/v1/posts/?page_size={41 + 3 * number + each}")
+            checks.expect(answer.status == 200, f"an anonymous list on app{number + 1}", answer.status)
     with psycopg.connect(args.replica_url, autocommit=True) as connection:
         in_recovery = connection.execute("SELECT pg_is_in_recovery()").fetchone()[0]
         # Each backend's last statement: the app's (and pgbouncer's) connections to the
-        # replica have read the posts (the searched word itself is a bound parameter).
+        # replica have read the posts.
         readers = connection.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
             " AND pid <> pg_backend_pid() AND datname = current_database() AND query LIKE %s",
