@@ -207,7 +207,7 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "blog",
         }
@@ -223,7 +223,7 @@ else:
 SECURITY_REDIS_URL = env("SECURITY_REDIS_URL", default="")
 if SECURITY_REDIS_URL or REDIS_URL:
     CACHES["security"] = {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "config.cache.RedisCache",
         "LOCATION": SECURITY_REDIS_URL or REDIS_URL,
         "KEY_PREFIX": "blog-security",
     }
