@@ -115,7 +115,7 @@ def release_fingerprint() -> str:
     change what pages say. A deploy that changes a template or a serializer changes
     every generation ETag, though no generation moved."""
     digest = hashlib.sha256()
-    release = getattr(settings, "RELEASE", "")
+    release = settings.RELEASE
     if release:
         digest.update(f"release:{release}".encode())
     else:
@@ -214,7 +214,7 @@ class HttpCacheMiddleware:
             return self.get_response(request)
         personal = is_personal(request)
         etag = None
-        if not personal and getattr(settings, "GENERATION_ETAGS", False):
+        if not personal and settings.GENERATION_ETAGS:
             etag = generation_etag(request)
             if etag is not None and _matches(etag, request):
                 return self._not_modified(request, etag)

@@ -100,9 +100,7 @@ LAST_BUMP_MARGIN_SECONDS = 60
 
 def _replica_pin_seconds() -> float:
     """How long after a write a replica may still lag behind it; 0 without replicas."""
-    if not getattr(settings, "REPLICA_DATABASES", None):
-        return 0.0
-    return float(getattr(settings, "DATABASE_REPLICA_PIN_SECONDS", 0) or 0)
+    return float(settings.DATABASE_REPLICA_PIN_SECONDS) if settings.REPLICA_DATABASES else 0.0
 
 
 def settled(*, since: float | None = None) -> bool:

@@ -555,22 +555,17 @@ def _index_scans_only(alias: str) -> Iterator[None]:
     most posts it scans the table and decompresses every post's search vector; the GIN
     index answers the same match in a tenth of the time. Set and reset around the
     search's queries, on ``alias``, the database they run on (a transaction for SET LOCAL
-    would cost two more round trips)."""
-    if settings.DATABASE_PGBOUNCER:
-        # Transaction pooling: after a statement outside a transaction, the server
-        # connection (and a SET on it) may go to another client, and the next statement
-        # come from another one. Inside a transaction it is ours until the end, as is a
-        # SET LOCAL; the RESET ends it sooner when that transaction is a caller's.
-        with transaction.atomic(using=alias, savepoint=False), connections[alias].cursor() as cursor:
-            cursor.execute("SET LOCAL enable_seqscan = off")
-            try:
-                yield
-            finally:
-                with contextlib.suppress(DatabaseError):
-                    cursor.execute("RESET enable_seqscan")
-        return
-    with connections[alias].cursor() as cursor:
-        cursor.execute("SET enable_seqscan = off")
+    would cost two more round trips).
+
+    Behind pgbouncer's transaction pooling, a statement outside a transaction may reach
+    another server connection than the SET did, and a SET would stay on that connection
+    for its next client: there the SET is LOCAL, inside a transaction, which keeps the
+    connection ours until it ends; the RESET ends it sooner when that transaction is a
+    caller's."""
+    pooled = settings.DATABASE_PGBOUNCER
+    scope = transaction.atomic(using=alias, savepoint=False) if pooled else contextlib.nullcontext()
+    with scope, connections[alias].cursor() as cursor:
+        cursor.execute(f"SET {'LOCAL ' if pooled else ''}enable_seqscan = off")
         try:
             yield
         finally:

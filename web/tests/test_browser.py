@@ -33,6 +33,7 @@ from images import services as image_services
 from images.models import Image
 from posts.models import Post
 from posts.tests.factories import CommentFactory, LikeFactory, PostFactory
+from web.tests.browser import require_chromium
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -45,33 +46,16 @@ def _allow_orm_beside_playwright():
         yield
 
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 # `make screenshots` writes them to docs/ for the README; ordinary runs keep the tree clean.
 DOCS = Path(os.environ.get("BLOG_SCREENSHOT_DIR") or Path(tempfile.gettempdir()) / "blog-screenshots")
 DOCS.mkdir(parents=True, exist_ok=True)
 TIMEOUT_MS = 15_000
 
-if not Path(CHROMIUM).exists() and os.environ.get("BLOG_REQUIRE_BROWSER") != "1":
-    pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
+require_chromium()
 
 from playwright import sync_api  # noqa: E402  (pinned in requirements/dev.txt)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 @dataclass

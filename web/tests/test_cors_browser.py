@@ -8,11 +8,9 @@ Skipped only when /usr/bin/chromium is missing (CI requires it: BLOG_REQUIRE_BRO
 """
 
 import json
-import os
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -20,15 +18,12 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.tests.factories import UserFactory
 from posts.models import Post
+from web.tests.browser import require_chromium
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 TIMEOUT_MS = 15_000
 
-if not Path(CHROMIUM).exists() and os.environ.get("BLOG_REQUIRE_BROWSER") != "1":
-    pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
+require_chromium()
 
-from playwright import sync_api  # noqa: E402  (pinned in requirements/dev.txt)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -75,14 +70,6 @@ def _allow_orm_beside_playwright():
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         yield
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
