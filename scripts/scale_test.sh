@@ -123,24 +123,22 @@ in_recovery=$(psql -Atq "$REPLICA_URL/$SCALE_DB" -c "SELECT pg_is_in_recovery()"
 [[ $in_recovery == t ]] || { log "the replica is not in recovery"; exit 1; }
 
 log "pgbouncer on 127.0.0.1:$PGBOUNCER_PORT, transaction pooling, in front of both"
-cat >"$work/pgbouncer/pgbouncer.ini" <<CONF
-[databases]
-$SCALE_DB = host=127.0.0.1 port=$PRIMARY_PORT dbname=$SCALE_DB
-${SCALE_DB}_replica = host=127.0.0.1 port=$REPLICA_PORT dbname=$SCALE_DB
-
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = $PGBOUNCER_PORT
-unix_socket_dir =
-auth_type = trust
-auth_file = $work/pgbouncer/userlist.txt
-admin_users = postgres
-pool_mode = transaction
-max_client_conn = 200
-default_pool_size = 10
-pidfile = $work/pgbouncer/pgbouncer.pid
-logfile = $work/pgbouncer/pgbouncer.log
-CONF
+# docker/pgbouncer/pgbouncer.ini, the configuration the test suite passed through, with
+# this run's port, folder and two databases: the file proven here is the one shipped.
+"$PY" - "$work/pgbouncer/pgbouncer.ini" <<RENDER
+import sys
+text = open("docker/pgbouncer/pgbouncer.ini").read()
+for old, new in (
+    ("* = host=127.0.0.1 port=5432", "$SCALE_DB = host=127.0.0.1 port=$PRIMARY_PORT dbname=$SCALE_DB\n"
+     "${SCALE_DB}_replica = host=127.0.0.1 port=$REPLICA_PORT dbname=$SCALE_DB"),
+    ("listen_port = 6452", "listen_port = $PGBOUNCER_PORT"),
+    ("/tmp/pgbouncer-blog", "$work/pgbouncer"),
+):
+    if old not in text:
+        sys.exit(f"docker/pgbouncer/pgbouncer.ini has no {old!r}")
+    text = text.replace(old, new)
+open(sys.argv[1], "w").write(text)
+RENDER
 echo '"postgres" ""' >"$work/pgbouncer/userlist.txt"
 chown postgres: "$work/pgbouncer"/*
 as_postgres "$PGBOUNCER" -d -q "$work/pgbouncer/pgbouncer.ini"
